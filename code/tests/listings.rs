@@ -1,0 +1,176 @@
+//! Runs every listing of the book as a reader would, each under a timeout: it
+//! must exit 0, and what it prints must match the captured output the book
+//! shows. `UPDATE_OUTPUT=1` (scripts/capture-output) rewrites those files.
+
+mod support;
+
+use std::process::Command;
+use std::time::Duration;
+#[allow(unused_imports)] // Each mode is there for the listings that need it.
+use support::{Compare, EXACT, MEASURED, UNORDERED};
+
+/// Generous: these machines are shared. A listing that hangs fails; it never hangs CI.
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn run_listing(name: &str, args: &[&str], compare: Compare) {
+    let mut command = Command::new(support::example_binary(name));
+    command.args(args);
+    let run = support::run_with_timeout(command, TIMEOUT);
+    assert!(
+        !run.timed_out,
+        "{name} hung: killed after {TIMEOUT:?}\nstdout:\n{}",
+        run.stdout
+    );
+    assert!(
+        run.success(),
+        "{name} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        run.status,
+        run.stdout,
+        run.stderr
+    );
+    support::check_against_captured(name, &run.stdout, compare);
+}
+
+/// One test per listing: `name: [args] compare-mode;`.
+macro_rules! listings {
+    ($($name:ident: [$($arg:expr),*] $compare:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                run_listing(stringify!($name), &[$($arg),*], $compare);
+            }
+        )*
+
+        /// The listings this file runs, for the completeness check.
+        const LISTINGS: &[&str] = &[$(stringify!($name)),*];
+    };
+}
+
+listings! {
+    ch01_01_simd: [] MEASURED;
+    ch01_02_false_sharing: [] MEASURED;
+    ch01_03_programming_models: [] EXACT;
+    ch01_04_designing: [] MEASURED;
+    ch01_05_speedup: [] MEASURED;
+    ch01_06_ownership: [] EXACT;
+    ch01_07_processes_and_threads: [] MEASURED;
+}
+
+/// The programs a page shows failing to compile (code/compile_fail/): rustc must
+/// reject each with the error the page explains. The message the page shows is
+/// captured from this run (UPDATE_OUTPUT=1); afterwards the test compares the
+/// `error` lines, not the notes, which name paths inside the toolchain.
+fn rejected_by_rustc(name: &str, error: &str) {
+    let root = support::workspace_root();
+    let out_dir = std::env::temp_dir().join(format!("cookbook-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let mut command = Command::new("rustc");
+    command
+        .current_dir(&root)
+        .args([
+            "--edition",
+            "2024",
+            "--color",
+            "never",
+            "--emit",
+            "metadata",
+            "--out-dir",
+        ])
+        .arg(&out_dir)
+        .arg(format!("code/compile_fail/{name}.rs"));
+    let run = support::run_with_timeout(command, TIMEOUT);
+    let _ = std::fs::remove_dir_all(&out_dir);
+    assert!(!run.timed_out, "rustc hung on {name}");
+    assert_eq!(
+        run.code(),
+        Some(1),
+        "{name} must not compile\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(error),
+        "{name}: expected {error}, got:\n{}",
+        run.stderr
+    );
+
+    let file = support::captured_output_file(name);
+    if std::env::var_os(support::UPDATE_VAR).is_some() {
+        std::fs::write(&file, &run.stderr).unwrap();
+        return;
+    }
+    let errors = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("error"))
+            .map(str::to_owned)
+            .collect()
+    };
+    let captured = std::fs::read_to_string(&file).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}\nCapture it with: scripts/capture-output {name}",
+            file.display()
+        )
+    });
+    assert_eq!(
+        errors(&run.stderr),
+        errors(&captured),
+        "{name}: rustc's errors differ from those the book shows; recapture: scripts/capture-output {name}"
+    );
+}
+
+#[test]
+fn ch01_06_data_race() {
+    rejected_by_rustc("ch01_06_data_race", "error[E0499]");
+}
+
+#[test]
+fn ch01_06_not_send() {
+    rejected_by_rustc("ch01_06_not_send", "error[E0277]");
+}
+
+/// Every listing rejects an option it does not know with one line and exit 2.
+#[test]
+fn every_listing_rejects_bad_input_with_one_line_and_exit_2() {
+    for name in LISTINGS {
+        let mut command = Command::new(support::example_binary(name));
+        command.args(["--no-such-option", "1"]);
+        let run = support::run_with_timeout(command, TIMEOUT);
+        assert_eq!(
+            run.code(),
+            Some(2),
+            "{name}: exit status for bad input\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stdout.is_empty(),
+            "{name}: printed to stdout on bad input"
+        );
+        let lines: Vec<&str> = run.stderr.lines().collect();
+        assert!(
+            lines.len() == 1 && lines[0].starts_with("error: "),
+            "{name}: expected one 'error: ...' line, got:\n{}",
+            run.stderr
+        );
+    }
+}
+
+/// Every example in code/examples/ is run by some test file in code/tests/.
+#[test]
+fn every_listing_is_run_by_a_test() {
+    let root = support::workspace_root();
+    let tests: String = std::fs::read_dir(root.join("code/tests"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "rs"))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect();
+    for entry in std::fs::read_dir(root.join("code/examples")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "rs") {
+            let name = path.file_stem().unwrap().to_str().unwrap();
+            assert!(
+                tests.contains(&format!("{name}:")),
+                "{name} is not run by any test in code/tests/"
+            );
+        }
+    }
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs every test of the book: formatting, lints, the listings, every block of
+# every page (skeptic and mdbook test), the expansion proof and the browser test.
+# Installs what is missing first. Every step runs even after a failure; the last
+# line sums them up and the exit status is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+
+# Features whose system components this machine has; the rest are named, with why.
+features=()
+skipped=()
+if command -v mpiexec >/dev/null && command -v mpicc >/dev/null; then
+    features+=(mpi)
+else
+    skipped+=("mpi: no MPICH (mpiexec, mpicc)")
+fi
+if ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
+    features+=(opencl)
+else
+    skipped+=("opencl: no OpenCL driver (no ICD in /etc/OpenCL/vendors)")
+fi
+if command -v redis-server >/dev/null; then
+    features+=(distributed)
+else
+    skipped+=("distributed: no redis-server")
+fi
+if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so'; then
+    features+=(cuda)
+else
+    skipped+=("cuda: no NVIDIA driver (libcuda.so): CUDA code is not run on this machine")
+fi
+feature_list=$(IFS=,; echo "${features[*]}")
+echo "test: features enabled: ${feature_list:-none}"
+for reason in "${skipped[@]}"; do echo "test: skipped: $reason"; done
+
+passed=()
+failed=()
+step() {
+    local name=$1
+    shift
+    printf '\n=== %s: %s\n' "$name" "$*"
+    local start=$SECONDS
+    if "$@"; then
+        passed+=("$name")
+        printf '=== %s: ok (%ds)\n' "$name" $((SECONDS - start))
+    else
+        failed+=("$name")
+        printf '=== %s: FAILED (%ds)\n' "$name" $((SECONDS - start))
+    fi
+}
+
+cargo_features=(--features "cookbook/${feature_list//,/,cookbook/}")
+[ -n "$feature_list" ] || cargo_features=()
+
+step format cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets "${cargo_features[@]}" -- -D warnings
+step cargo-test cargo test --workspace "${cargo_features[@]}"
+step mdbook-test mdbook test
+step mdbook-build mdbook build
+step browser target/venv/bin/python tests/browser/test_site.py target/book
+
+printf '\n'
+for name in "${failed[@]}"; do echo "test: failed step: $name"; done
+for reason in "${skipped[@]}"; do echo "test: skipped: $reason"; done
+echo "steps: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
