@@ -8,6 +8,8 @@
 //!    info string carries our `skeptic` marker is `ignore`d by `mdbook test` (rustdoc
 //!    cannot tell which of several builds of an external crate to link), so here the
 //!    marker and the `ignore` are removed and skeptic compiles and runs the block.
+//!    A block marked `ignore` alone (a view of a library module, compiled and
+//!    tested with the crate) or `compile_fail` is left out of skeptic's tests.
 //! 3. Generates the skeptic tests (`tests/skeptic.rs` includes them).
 
 use regex::{Captures, Regex};
@@ -34,8 +36,12 @@ fn main() {
     let mut skeptic_inputs = Vec::new();
     for &(name, src, tested_by_skeptic) in BOOKS {
         let src = Path::new(src);
-        println!("cargo:rerun-if-changed={}", src.display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            src.join("SUMMARY.md").display()
+        );
         for chapter in markdown_files(src) {
+            println!("cargo:rerun-if-changed={}", chapter.display());
             let relative = chapter
                 .strip_prefix(src)
                 .expect("chapter is under its book");
@@ -352,8 +358,9 @@ fn expand(
 /// The marker that hands a block from `mdbook test` to skeptic.
 const SKEPTIC_MARKER: &str = "skeptic";
 
-/// Rewrites the opening fence of every block marked `skeptic`: the marker and
-/// `ignore` go, so skeptic compiles and runs it.
+/// Rewrites opening fences for skeptic. A block marked `skeptic` loses the marker
+/// and `ignore`, so skeptic compiles and runs it; a block `ignore`d without the
+/// marker, or marked `compile_fail`, becomes `text`, so skeptic leaves it out.
 fn unmark_skeptic_blocks(chapter: &str) -> String {
     let mut out = String::with_capacity(chapter.len());
     let mut fence: Option<String> = None;
@@ -362,22 +369,30 @@ fn unmark_skeptic_blocks(chapter: &str) -> String {
         let ticks = trimmed.len() - trimmed.trim_start_matches('`').len();
         match &fence {
             None if ticks >= 3 => {
-                let info = trimmed[ticks..].trim_end();
                 fence = Some("`".repeat(ticks));
-                let tokens: Vec<&str> = info.split(',').map(str::trim).collect();
-                if tokens.contains(&SKEPTIC_MARKER) {
+                let tokens: Vec<&str> = trimmed[ticks..]
+                    .trim_end()
+                    .split(',')
+                    .map(str::trim)
+                    .collect();
+                let info = if tokens.contains(&SKEPTIC_MARKER) {
                     let kept: Vec<&str> = tokens
                         .into_iter()
                         .filter(|t| *t != SKEPTIC_MARKER && *t != "ignore")
                         .collect();
-                    let indent = &line[..line.len() - trimmed.len()];
-                    out.push_str(&format!(
-                        "{indent}{}{}\n",
-                        "`".repeat(ticks),
-                        kept.join(",")
-                    ));
+                    kept.join(",")
+                } else if tokens.contains(&"ignore") || tokens.contains(&"compile_fail") {
+                    // Shown, not run here: a library module the crate compiles and
+                    // tests itself, or a program that must not compile (rustdoc
+                    // checks that, and code/tests/listings.rs checks the error).
+                    "text".to_owned()
+                } else {
+                    out.push_str(line);
                     continue;
-                }
+                };
+                let indent = &line[..line.len() - trimmed.len()];
+                out.push_str(&format!("{indent}{}{info}\n", "`".repeat(ticks)));
+                continue;
             }
             Some(open) if trimmed.trim_end() == open.as_str() => fence = None,
             _ => {}

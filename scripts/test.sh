@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the book: formatting, lints, the listings, every block of
-# every page (skeptic and mdbook test), the expansion proof and the browser test.
+# every page (skeptic and mdbook test), the expansion proof, the loom model
+# checks and the browser test.
 # Installs what is missing first. Every step runs even after a failure; the last
 # line sums them up and the exit status is non-zero if any failed.
 set -uo pipefail
@@ -56,6 +57,9 @@ cargo_features=(--features "cookbook/${feature_list//,/,cookbook/}")
 step format cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets "${cargo_features[@]}" -- -D warnings
 step cargo-test cargo test --workspace "${cargo_features[@]}"
+# Every interleaving of chapter 2's primitives (loom), in a build of its own.
+step loom env RUSTFLAGS="--cfg cookbook_loom" CARGO_TARGET_DIR=target/loom \
+    cargo test -p cookbook --release --test loom -- --nocapture
 step mdbook-test mdbook test
 step mdbook-build mdbook build
 step browser target/venv/bin/python tests/browser/test_site.py target/book

@@ -54,6 +54,15 @@ listings! {
     ch01_05_speedup: [] MEASURED;
     ch01_06_ownership: [] EXACT;
     ch01_07_processes_and_threads: [] MEASURED;
+    ch02_01_spawn_join: [] EXACT;
+    ch02_02_naming: [] EXACT;
+    ch02_03_thread_type: [] EXACT;
+    ch02_04_scoped: [] EXACT;
+    ch02_05_detached: [] MEASURED;
+    ch02_06_mutex_counter: [] MEASURED;
+    ch02_07_try_lock: [] MEASURED;
+    ch02_08_reentrant: [] EXACT;
+    ch02_09_rwlock: [] EXACT;
 }
 
 /// The programs a page shows failing to compile (code/compile_fail/): rustc must
@@ -125,6 +134,11 @@ fn ch01_06_data_race() {
 #[test]
 fn ch01_06_not_send() {
     rejected_by_rustc("ch01_06_not_send", "error[E0277]");
+}
+
+#[test]
+fn ch02_04_spawn_borrow() {
+    rejected_by_rustc("ch02_04_spawn_borrow", "error[E0373]");
 }
 
 /// Every listing rejects an option it does not know with one line and exit 2.

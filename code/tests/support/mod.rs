@@ -22,9 +22,18 @@ pub struct Compare {
     pub unordered: bool,
 }
 
-pub const EXACT: Compare = Compare { measured: false, unordered: false };
-pub const MEASURED: Compare = Compare { measured: true, unordered: false };
-pub const UNORDERED: Compare = Compare { measured: false, unordered: true };
+pub const EXACT: Compare = Compare {
+    measured: false,
+    unordered: false,
+};
+pub const MEASURED: Compare = Compare {
+    measured: true,
+    unordered: false,
+};
+pub const UNORDERED: Compare = Compare {
+    measured: false,
+    unordered: true,
+};
 
 /// What a finished (or killed) listing left behind.
 #[derive(Debug)]
@@ -45,18 +54,32 @@ impl Run {
 }
 
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("code/ is in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("code/ is in the workspace")
+        .to_owned()
 }
 
 /// `target/<profile>/examples/<name>`, found from this test binary's location
 /// (`target/<profile>/deps/<test>`), so it works under cargo test and nextest.
 pub fn example_binary(name: &str) -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
-    let profile_dir = test_binary.parent().and_then(Path::parent).expect("target/<profile>");
+    let profile_dir = test_binary
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>");
     let binary = profile_dir.join("examples").join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build the examples first (cargo test builds them)",
+        "{} is missing: build the examples first (`cargo test -p cookbook` builds them; \
+         `cargo test --test listings` alone does not)",
+        binary.display()
+    );
+    let source = workspace_root().join("code/examples").join(format!("{name}.rs"));
+    let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    assert!(
+        modified(&source) <= modified(&binary),
+        "{} is older than its source: run `cargo test -p cookbook {name}`, which rebuilds it",
         binary.display()
     );
     binary
@@ -66,8 +89,14 @@ pub fn example_binary(name: &str) -> PathBuf {
 /// has not finished within `timeout`.
 pub fn run_with_timeout(mut command: Command, timeout: Duration) -> Run {
     // A group of its own, so a timeout kills the workers a listing spawned too.
-    command.process_group(0).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
+    command
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
     let drain = |mut pipe: Box<dyn Read + Send>| {
         thread::spawn(move || {
             let mut text = Vec::new();
@@ -106,14 +135,22 @@ fn kill_group(leader: u32) {
 
 /// The file holding a listing's captured output, shown in the book.
 pub fn captured_output_file(name: &str) -> PathBuf {
-    workspace_root().join("code/examples/output").join(format!("{name}.txt"))
+    workspace_root()
+        .join("code/examples/output")
+        .join(format!("{name}.txt"))
 }
 
 /// Masks what may legitimately change between runs.
 pub fn normalise(text: &str, compare: Compare) -> Vec<String> {
     let mut lines: Vec<String> = text
         .lines()
-        .map(|line| if compare.measured { mask_decimals(line) } else { line.trim_end().to_owned() })
+        .map(|line| {
+            if compare.measured {
+                mask_decimals(line)
+            } else {
+                line.trim_end().to_owned()
+            }
+        })
         .collect();
     if compare.unordered {
         lines.sort();
@@ -164,7 +201,10 @@ pub fn check_against_captured(name: &str, stdout: &str, compare: Compare) {
         return;
     }
     let captured = std::fs::read_to_string(&file).unwrap_or_else(|e| {
-        panic!("{}: {e}\nCapture it with: scripts/capture-output {name}", file.display())
+        panic!(
+            "{}: {e}\nCapture it with: scripts/capture-output {name}",
+            file.display()
+        )
     });
     let expected = normalise(&captured, compare);
     let actual = normalise(stdout, compare);
@@ -173,8 +213,14 @@ pub fn check_against_captured(name: &str, stdout: &str, compare: Compare) {
             .filter(|&i| expected.get(i) != actual.get(i))
             .take(10)
             .map(|i| {
-                let show = |line: Option<&String>| line.map_or("<none>".to_owned(), |l| format!("{l:?}"));
-                format!("  line {}: book {} | run {}", i + 1, show(expected.get(i)), show(actual.get(i)))
+                let show =
+                    |line: Option<&String>| line.map_or("<none>".to_owned(), |l| format!("{l:?}"));
+                format!(
+                    "  line {}: book {} | run {}",
+                    i + 1,
+                    show(expected.get(i)),
+                    show(actual.get(i))
+                )
             })
             .collect();
         panic!(
@@ -192,7 +238,10 @@ mod tests {
 
     #[test]
     fn decimals_are_masked_counts_are_not() {
-        assert_eq!(mask_decimals("threads  4   time 12.345 ms  speedup 3.42x"), "threads 4 time # ms speedup #x");
+        assert_eq!(
+            mask_decimals("threads  4   time 12.345 ms  speedup 3.42x"),
+            "threads 4 time # ms speedup #x"
+        );
         assert_eq!(mask_decimals("sum = 500000500000"), "sum = 500000500000");
         assert_eq!(mask_decimals("  -0.5 and -3"), "# and -3");
     }

@@ -1,0 +1,169 @@
+//! Recipe 1.4: designing a parallel program in four stages (decomposition,
+//! assignment, orchestration, mapping) on one problem: counting the primes below n.
+//!
+//! Run: cargo run -p cookbook --example ch01_04_designing [-- --below 1000000 --task-size 10000 --workers 2 --runs 3]
+
+use cookbook::cli::Options;
+use cookbook::measure::{median_time, ms};
+use std::ops::Range;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Trial division: slow on purpose, and slower for bigger numbers, which is
+/// what makes the assignment stage matter.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|d| d * d <= n)
+        .all(|d| n % d != 0)
+}
+
+fn count_primes(range: Range<u32>) -> u64 {
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+// ANCHOR: decomposition
+/// Stage 1, decomposition: the work splits into independent tasks, one per
+/// block of `task_size` numbers. More tasks than workers leaves room to balance.
+fn decompose(below: u32, task_size: u32) -> Vec<Range<u32>> {
+    (0..below)
+        .step_by(task_size as usize)
+        .map(|start| start..start.saturating_add(task_size).min(below))
+        .collect()
+}
+// ANCHOR_END: decomposition
+
+// ANCHOR: assignment
+/// Stage 2, assignment, static: worker `w` gets the `w`-th contiguous run of
+/// tasks, decided before any work starts.
+fn assign_blocks(tasks: &[Range<u32>], workers: usize) -> Vec<Vec<Range<u32>>> {
+    let per_worker = tasks.len().div_ceil(workers).max(1);
+    let mut assigned: Vec<Vec<Range<u32>>> = tasks.chunks(per_worker).map(<[_]>::to_vec).collect();
+    assigned.resize(workers, Vec::new());
+    assigned
+}
+// ANCHOR_END: assignment
+
+/// What one worker reports back: its primes and how long it was busy.
+struct Report {
+    primes: u64,
+    busy: Duration,
+}
+
+// ANCHOR: orchestration
+/// Stages 3 and 4 with the static assignment: each worker counts its own tasks
+/// into a local total and reports once, at the end (the only communication).
+/// Mapping: one OS thread per worker, placed on cores by the OS scheduler.
+fn run_static(assigned: &[Vec<Range<u32>>]) -> Vec<Report> {
+    thread::scope(|scope| {
+        let handles: Vec<_> = assigned
+            .iter()
+            .map(|tasks| {
+                scope.spawn(move || {
+                    let start = Instant::now();
+                    let primes = tasks.iter().cloned().map(count_primes).sum();
+                    Report {
+                        primes,
+                        busy: start.elapsed(),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// The dynamic alternative: tasks stay in one list and each worker takes the
+/// next one when it is free. One shared atomic index is the only synchronisation.
+fn run_dynamic(tasks: &[Range<u32>], workers: usize) -> Vec<Report> {
+    let next = AtomicUsize::new(0);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let start = Instant::now();
+                    let mut primes = 0;
+                    while let Some(task) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        primes += count_primes(task.clone());
+                    }
+                    Report {
+                        primes,
+                        busy: start.elapsed(),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+// ANCHOR_END: orchestration
+
+fn main() {
+    let options = Options::from_env(&[
+        ("below", "1000000"),
+        ("task-size", "10000"),
+        ("workers", "2"),
+        ("runs", "3"),
+    ]);
+    let below: u32 = options.get("below");
+    let task_size = options.positive("task-size").min(u32::MAX as usize) as u32;
+    let workers = options.positive("workers");
+    let runs = options.positive("runs");
+
+    // ANCHOR: main
+    let (serial, serial_time) = median_time(runs, || count_primes(0..below));
+
+    let tasks = decompose(below, task_size);
+    let assigned = assign_blocks(&tasks, workers);
+    let (static_reports, static_time) = median_time(runs, || run_static(&assigned));
+    let (dynamic_reports, dynamic_time) = median_time(runs, || run_dynamic(&tasks, workers));
+
+    let total = |reports: &[Report]| reports.iter().map(|r| r.primes).sum::<u64>();
+    assert_eq!(
+        total(&static_reports),
+        serial,
+        "static assignment lost or doubled work"
+    );
+    assert_eq!(
+        total(&dynamic_reports),
+        serial,
+        "dynamic assignment lost or doubled work"
+    );
+
+    let busy = |reports: &[Report]| {
+        let times: Vec<String> = reports.iter().map(|r| ms(r.busy)).collect();
+        times.join(", ")
+    };
+    println!("primes below {below}: {serial}");
+    println!(
+        "tasks: {} of up to {task_size} numbers, {workers} workers",
+        tasks.len()
+    );
+    println!("serial:              {}", ms(serial_time));
+    println!(
+        "static blocks:       {}  busy per worker: {}",
+        ms(static_time),
+        busy(&static_reports)
+    );
+    println!(
+        "dynamic (next task): {}  busy per worker: {}",
+        ms(dynamic_time),
+        busy(&dynamic_reports)
+    );
+    let primes: Vec<String> = static_reports
+        .iter()
+        .map(|r| r.primes.to_string())
+        .collect();
+    println!(
+        "primes per worker with static blocks: {}",
+        primes.join(", ")
+    );
+    // ANCHOR_END: main
+}

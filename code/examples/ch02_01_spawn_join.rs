@@ -1,0 +1,97 @@
+//! Recipe 2.1: start threads with `thread::spawn`, wait for them with
+//! `JoinHandle::join`, get their results back, and see a thread's panic arrive
+//! as an `Err` instead of bringing down the program.
+//!
+//! Run: cargo run -p cookbook --example ch02_01_spawn_join [-- --threads 4 --numbers 1000000]
+
+use cookbook::cli::Options;
+use std::thread;
+
+// ANCHOR: one_thread
+/// Starts one thread, lets it compute, and waits for its answer.
+fn one_thread() -> String {
+    let handle = thread::spawn(|| {
+        let answer = 6 * 7;
+        format!("the spawned thread computed {answer}")
+    });
+    // `join` blocks until the thread has finished and hands back what its closure returned.
+    handle.join().expect("the thread did not panic")
+}
+// ANCHOR_END: one_thread
+
+// ANCHOR: many_threads
+/// Sums `1..=numbers` in `threads` parts, one thread per part.
+fn sum_in_threads(numbers: u64, threads: u64) -> Vec<(u64, u64, u64)> {
+    let chunk = numbers.div_ceil(threads);
+    let handles: Vec<_> = (0..threads)
+        .map(|part| {
+            let first = part * chunk + 1;
+            let last = ((part + 1) * chunk).min(numbers);
+            // `move` gives the thread its own copies of `first` and `last`: a
+            // spawned thread may outlive this function, so it cannot borrow.
+            thread::spawn(move || (first, last, (first..=last).sum::<u64>()))
+        })
+        .collect();
+    // Joining in the order of spawning gives the results in that order too,
+    // whichever thread happened to finish first.
+    handles
+        .into_iter()
+        .map(|handle| handle.join().expect("a summing thread panicked"))
+        .collect()
+}
+// ANCHOR_END: many_threads
+
+// ANCHOR: panicking_thread
+/// The mean of `values`; panics on an empty list, as a bug would.
+fn mean(values: &[u64]) -> u64 {
+    assert!(!values.is_empty(), "cannot take the mean of an empty list");
+    values.iter().sum::<u64>() / values.len() as u64
+}
+
+/// Runs `mean` in a thread and turns a panic into an error message.
+fn mean_in_thread(values: Vec<u64>) -> Result<u64, String> {
+    let handle = thread::spawn(move || mean(&values));
+    handle.join().map_err(|payload| {
+        // The payload is whatever was passed to `panic!`: a `&str` for a
+        // literal message, a `String` for a formatted one.
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with a non-text payload".to_owned())
+    })
+}
+// ANCHOR_END: panicking_thread
+
+fn main() {
+    let options = Options::from_env(&[("threads", "4"), ("numbers", "1000000")]);
+    let threads = options.positive("threads") as u64;
+    let numbers = options.positive("numbers") as u64;
+    if threads > numbers {
+        cookbook::cli::fail("--threads must not exceed --numbers");
+    }
+
+    // ANCHOR: main
+    println!("one thread: {}", one_thread());
+
+    let parts = sum_in_threads(numbers, threads);
+    for (part, (first, last, sum)) in parts.iter().enumerate() {
+        println!("thread {part} summed {first}..={last}: {sum}");
+    }
+    let total: u64 = parts.iter().map(|&(_, _, sum)| sum).sum();
+    assert_eq!(total, numbers * (numbers + 1) / 2, "Gauss's formula");
+    println!("total of 1..={numbers} from {threads} threads: {total}");
+
+    let good = mean_in_thread(vec![3, 5, 10]);
+    let bad = mean_in_thread(Vec::new());
+    assert_eq!(good, Ok(6));
+    assert_eq!(
+        bad,
+        Err("cannot take the mean of an empty list".to_owned()),
+        "the panic comes back through join"
+    );
+    println!("mean of [3, 5, 10] in a thread: {good:?}");
+    println!("mean of [] in a thread:         {bad:?}");
+    println!("main is still running after the panic");
+    // ANCHOR_END: main
+}

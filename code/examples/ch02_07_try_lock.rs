@@ -1,0 +1,91 @@
+//! Recipe 2.7: locking without waiting (`Mutex::try_lock`) and with a time limit
+//! (`parking_lot::Mutex::try_lock_for`). Another thread holds the lock at a point
+//! the listing controls with a barrier, so every attempt has a known outcome.
+//!
+//! Run: cargo run -p cookbook --example ch02_07_try_lock [-- --timeout-ms 50]
+
+use cookbook::cli::Options;
+use cookbook::measure::ms;
+use std::sync::{Barrier, Mutex, TryLockError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+// ANCHOR: std_try_lock
+/// `try_lock` on a std mutex while another thread holds it, then after it let go.
+fn std_try_lock() {
+    let counter = Mutex::new(0);
+    // Two parties, two meetings: "I hold the lock", then "you may let go".
+    let meet = Barrier::new(2);
+    thread::scope(|scope| {
+        let holder = scope.spawn(|| {
+            let mut guard = counter.lock().unwrap();
+            *guard += 1;
+            meet.wait(); // first meeting: the lock is held
+            meet.wait(); // second meeting: keep it until then
+        });
+
+        meet.wait();
+        match counter.try_lock() {
+            Err(TryLockError::WouldBlock) => println!("std try_lock while held:    WouldBlock"),
+            other => panic!("expected WouldBlock, got {other:?}"),
+        }
+
+        meet.wait();
+        holder.join().unwrap();
+        let guard = counter.try_lock().expect("nobody holds it now");
+        println!("std try_lock after release: Ok, value {}", *guard);
+        assert_eq!(*guard, 1);
+    });
+}
+// ANCHOR_END: std_try_lock
+
+// ANCHOR: timed
+/// `try_lock_for` gives up after `timeout` while the lock stays held, and
+/// succeeds when the holder lets go within the time limit.
+fn parking_lot_try_lock_for(timeout: Duration) {
+    let counter = parking_lot::Mutex::new(0);
+    let meet = Barrier::new(2);
+    let work = Duration::from_millis(20);
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut guard = counter.lock(); // parking_lot: no poisoning, no Result
+            *guard += 1;
+            meet.wait(); // the lock is held
+            meet.wait(); // held until main has timed out
+            thread::sleep(work); // some last work, still under the lock
+            *guard += 1;
+        });
+
+        meet.wait();
+        let start = Instant::now();
+        let attempt = counter.try_lock_for(timeout);
+        let waited = start.elapsed();
+        assert!(attempt.is_none(), "the lock is held throughout");
+        assert!(waited >= timeout, "gave up only after the timeout");
+        let label = format!("try_lock_for({timeout:?}) while held:");
+        println!("{label:<36}None after {}", ms(waited));
+
+        meet.wait();
+        let start = Instant::now();
+        let guard = counter
+            .try_lock_for(Duration::from_secs(5))
+            .expect("the holder lets go well within 5 s");
+        println!(
+            "try_lock_for(5s) as it is released: Some after {}, value {}",
+            ms(start.elapsed()),
+            *guard
+        );
+        assert_eq!(*guard, 2, "the holder finished before we got the lock");
+    });
+}
+// ANCHOR_END: timed
+
+fn main() {
+    let options = Options::from_env(&[("timeout-ms", "50")]);
+    let timeout = Duration::from_millis(options.positive("timeout-ms") as u64);
+
+    // ANCHOR: main
+    std_try_lock();
+    parking_lot_try_lock_for(timeout);
+    // ANCHOR_END: main
+}

@@ -1,0 +1,13 @@
+//! Shared helpers for the listings of the Rust parallel-programming cookbook.
+//!
+//! Each recipe is one program in `code/examples/`; what several of them need
+//! (reading options, timing, printing a measurement) lives here so the listings
+//! show only what their recipe teaches.
+
+pub mod ch02_event;
+pub mod ch02_semaphore;
+pub mod ch02_thread_pool;
+pub mod cli;
+pub mod measure;
+pub mod plot;
+mod sync;

@@ -1,0 +1,139 @@
+//! Model checking of chapter 2's hand-built primitives with loom: each scenario
+//! runs once per possible interleaving of its threads (loom explores them all,
+//! with its default preemption bound), so a lost wake-up, a lost permit or a
+//! deadlock in any schedule fails the test.
+//!
+//! RUSTFLAGS="--cfg cookbook_loom" cargo test -p cookbook --release --test loom -- --nocapture
+
+#![cfg(cookbook_loom)]
+
+use cookbook::ch02_event::Event;
+use cookbook::ch02_semaphore::{s1_counting, s2_permit};
+use cookbook::ch02_thread_pool::ThreadPool;
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+use std::sync::atomic::AtomicUsize as StdAtomicUsize;
+
+/// Runs `scenario` under loom and reports how many interleavings it explored.
+fn explore(name: &str, scenario: impl Fn() + Sync + Send + 'static) {
+    explore_bounded(name, None, scenario);
+}
+
+/// Like [`explore`], with at most `preemptions` forced thread switches per run:
+/// without a bound, the scenarios with three busy threads run for hours. Most
+/// concurrency bugs need only one or two preemptions to show.
+fn explore_bounded(
+    name: &str,
+    preemptions: Option<usize>,
+    scenario: impl Fn() + Sync + Send + 'static,
+) {
+    // A std counter, outside loom's view: it only counts the runs.
+    let runs = std::sync::Arc::new(StdAtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&runs);
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = preemptions;
+    model.check(move || {
+        counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        scenario();
+    });
+    let runs = runs.load(std::sync::atomic::Ordering::Relaxed);
+    let bound = preemptions.map_or("no bound".to_owned(), |n| {
+        format!("at most {n} preemptions")
+    });
+    println!("loom: {name}: {runs} interleavings explored ({bound})");
+}
+
+/// Two threads share one permit: never both inside, and the permit comes back.
+#[test]
+fn semaphore_with_permits_never_admits_two() {
+    explore("semaphore (permit guard), 1 permit, 2 threads", || {
+        let semaphore = Arc::new(s2_permit::Semaphore::new(1));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                thread::spawn(move || {
+                    let _permit = semaphore.acquire();
+                    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
+                    inside.fetch_sub(1, SeqCst);
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(semaphore.available(), 1, "a permit was lost");
+    });
+}
+
+/// Stage 1's paired acquire/release, same property.
+#[test]
+fn counting_semaphore_never_admits_two() {
+    explore("semaphore (acquire/release), 1 permit, 2 threads", || {
+        let semaphore = Arc::new(s1_counting::Semaphore::new(1));
+        let inside = Arc::new(AtomicUsize::new(0));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                thread::spawn(move || {
+                    semaphore.acquire();
+                    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
+                    inside.fetch_sub(1, SeqCst);
+                    semaphore.release();
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+    });
+}
+
+/// Two waiters and a setter: whatever the order, both waiters wake up.
+#[test]
+fn event_wakes_every_waiter() {
+    explore("event, 2 waiters and 1 setter", || {
+        let event = Arc::new(Event::new());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let event = Arc::clone(&event);
+                thread::spawn(move || event.wait())
+            })
+            .collect();
+        event.set();
+        for waiter in waiters {
+            waiter.join().unwrap();
+        }
+        assert!(event.is_set());
+    });
+}
+
+/// One worker, two submitted jobs, then the pool is dropped: both results
+/// arrive and no job is lost, in every interleaving.
+#[test]
+fn thread_pool_runs_every_job() {
+    explore("thread pool, 1 worker, 2 jobs with results", || {
+        let pool = ThreadPool::new(1);
+        let first = pool.submit(|| 1);
+        let second = pool.submit(|| 2);
+        assert_eq!(first.value() + second.value(), 3);
+        drop(pool);
+    });
+    explore_bounded(
+        "thread pool, 2 workers, 2 jobs, dropped at once",
+        Some(5),
+        || {
+            let ran = Arc::new(AtomicUsize::new(0));
+            let pool = ThreadPool::new(2);
+            for _ in 0..2 {
+                let ran = Arc::clone(&ran);
+                pool.execute(move || {
+                    ran.fetch_add(1, SeqCst);
+                });
+            }
+            drop(pool);
+            assert_eq!(ran.load(SeqCst), 2, "a job was lost");
+        },
+    );
+}
