@@ -51,7 +51,7 @@ step() {
     fi
 }
 
-cargo_features=(--features "cookbook/${feature_list//,/,cookbook/}")
+cargo_features=(--features "parallel-book/${feature_list//,/,parallel-book/}")
 [ -n "$feature_list" ] || cargo_features=()
 
 step format cargo fmt --all --check

@@ -13,7 +13,12 @@ pub const USAGE_ERROR: i32 = 2;
 
 /// Prints `error: <message>` and exits with status 2.
 pub fn fail(message: impl Display) -> ! {
-    eprintln!("error: {message}");
+    // Under `mpiexec` every rank parses the same arguments and fails the same
+    // way; only the first rank says so (MPICH and Open MPI name it differently).
+    let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+    if rank.is_err() || rank.as_deref() == Ok("0") {
+        eprintln!("error: {message}");
+    }
     std::process::exit(USAGE_ERROR)
 }
 

@@ -7,7 +7,10 @@
 pub mod ch02_event;
 pub mod ch02_semaphore;
 pub mod ch02_thread_pool;
+pub mod ch05_event_loop;
 pub mod cli;
 pub mod measure;
+#[cfg(feature = "mpi")]
+pub mod mpi_output;
 pub mod plot;
 mod sync;

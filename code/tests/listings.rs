@@ -63,6 +63,59 @@ listings! {
     ch02_07_try_lock: [] MEASURED;
     ch02_08_reentrant: [] EXACT;
     ch02_09_rwlock: [] EXACT;
+    ch05_01_futures_on_a_pool: [] MEASURED;
+    ch05_02_event_loop: [] MEASURED;
+    ch05_03_coroutines: [] EXACT;
+    ch05_04_tasks: [] EXACT;
+    ch05_05_futures_and_results: [] EXACT;
+    ch05_06_errors_in_async_code: [] EXACT;
+    ch05_07_async_io: [] MEASURED;
+    ch05_08_backpressure: [] EXACT;
+    ch05_09_mixing_blocking_and_async: [] MEASURED;
+    ch02_10_semaphore: [] MEASURED;
+    ch02_11_condvar: [] EXACT;
+    ch02_12_event: [] MEASURED;
+    ch02_13_barrier: [] EXACT;
+    ch02_14_channels: [] EXACT;
+    ch02_15_atomics: [] MEASURED;
+    ch02_16_thread_pool: [] EXACT;
+    ch02_17_work_stealing: [] MEASURED;
+    ch02_18_once_thread_local: [] EXACT;
+    ch02_19_threads_speedup: [] MEASURED;
+}
+
+/// Recipe 2.19's Python half: the same two jobs on Python threads. The table
+/// must keep the shape the book shows; times and speedups are masked (on a
+/// CPython with the GIL the CPU-bound speedup stays near 1 at every thread count).
+#[test]
+fn ch02_19_gil_python() {
+    let found = Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !found {
+        println!("skipped: python3 not found");
+        return;
+    }
+    let script = support::workspace_root().join("code/examples/python/ch02_19_gil.py");
+    let mut command = Command::new("python3");
+    command.arg(&script);
+    let run = support::run_with_timeout(command, TIMEOUT);
+    assert!(
+        !run.timed_out,
+        "{} hung: killed after {TIMEOUT:?}\nstdout:\n{}",
+        script.display(),
+        run.stdout
+    );
+    assert!(
+        run.success(),
+        "{} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        script.display(),
+        run.status,
+        run.stdout,
+        run.stderr
+    );
+    support::check_against_captured("ch02_19_gil_python", &run.stdout, MEASURED);
 }
 
 /// The programs a page shows failing to compile (code/compile_fail/): rustc must

@@ -75,7 +75,9 @@ pub fn example_binary(name: &str) -> PathBuf {
          `cargo test --test listings` alone does not)",
         binary.display()
     );
-    let source = workspace_root().join("code/examples").join(format!("{name}.rs"));
+    let source = workspace_root()
+        .join("code/examples")
+        .join(format!("{name}.rs"));
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     assert!(
         modified(&source) <= modified(&binary),

@@ -1,0 +1,142 @@
+//! Recipe 5.8: backpressure. A producer feeds a consumer through a bounded
+//! channel, and a semaphore caps how many items are being worked on at once;
+//! gauges record the longest queue and the most work in flight, and the
+//! listing checks both stayed within their bounds. An unbounded pipeline
+//! without the semaphore shows what the bounds prevent.
+//!
+//! Run: cargo run -p cookbook --example ch05_08_backpressure [-- --items 200 --capacity 4 --limit 8]
+
+use cookbook::cli::Options;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+// ANCHOR: gauge
+/// A level that goes up and down, remembering the highest it has been.
+#[derive(Default)]
+struct Gauge {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Gauge {
+    fn up(&self) {
+        let level = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(level, Ordering::SeqCst);
+    }
+    fn down(&self) {
+        self.now.fetch_sub(1, Ordering::SeqCst);
+    }
+    fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+// ANCHOR_END: gauge
+
+// ANCHOR: work
+/// One item's work: mostly waiting (on a database, a remote service...).
+async fn process(item: u64, in_flight: &Gauge) -> u64 {
+    in_flight.up();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    in_flight.down();
+    item * 2
+}
+// ANCHOR_END: work
+
+// ANCHOR: bounded
+/// Producer -> channel of `capacity` -> consumer, which starts a task per item
+/// but only while it holds one of `limit` permits. Returns (sum of results,
+/// longest queue, most items in flight).
+async fn bounded(items: u64, capacity: usize, limit: usize) -> (u64, usize, usize) {
+    let queue = Arc::new(Gauge::default());
+    let in_flight = Arc::new(Gauge::default());
+    let (sender, mut receiver) = mpsc::channel(capacity);
+
+    let producer = tokio::spawn({
+        let queue = Arc::clone(&queue);
+        async move {
+            for item in 0..items {
+                // Waits here while the channel is full: the backpressure.
+                sender.send(item).await.expect("the consumer is alive");
+                queue.up();
+            }
+        } // the sender is dropped here, which ends the consumer's loop
+    });
+
+    let permits = Arc::new(Semaphore::new(limit));
+    let mut running = JoinSet::new();
+    while let Some(item) = receiver.recv().await {
+        queue.down();
+        // Waits here while `limit` items are in flight, so it stops taking
+        // items off the channel, which fills up and holds the producer back.
+        let permit = Arc::clone(&permits).acquire_owned().await.expect("open");
+        let in_flight = Arc::clone(&in_flight);
+        running.spawn(async move {
+            let result = process(item, &in_flight).await;
+            drop(permit); // the next item may start
+            result
+        });
+    }
+    producer.await.expect("the producer panicked");
+    let sum = running.join_all().await.into_iter().sum();
+    (sum, queue.most(), in_flight.most())
+}
+// ANCHOR_END: bounded
+
+// ANCHOR: unbounded
+/// The same pipeline with no bounds: the producer never waits, and the
+/// consumer starts everything it receives.
+async fn unbounded(items: u64) -> (u64, usize, usize) {
+    let queue = Arc::new(Gauge::default());
+    let in_flight = Arc::new(Gauge::default());
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let producer = tokio::spawn({
+        let queue = Arc::clone(&queue);
+        async move {
+            for item in 0..items {
+                sender.send(item).expect("the consumer is alive");
+                queue.up();
+            }
+        }
+    });
+    let mut running = JoinSet::new();
+    while let Some(item) = receiver.recv().await {
+        queue.down();
+        let in_flight = Arc::clone(&in_flight);
+        running.spawn(async move { process(item, &in_flight).await });
+    }
+    producer.await.expect("the producer panicked");
+    let sum = running.join_all().await.into_iter().sum();
+    (sum, queue.most(), in_flight.most())
+}
+// ANCHOR_END: unbounded
+
+fn main() {
+    let options = Options::from_env(&[("items", "200"), ("capacity", "4"), ("limit", "8")]);
+    let items = options.positive("items") as u64;
+    let capacity = options.positive("capacity");
+    let limit = options.positive("limit");
+
+    // One thread: tasks interleave in an order that is the same on every run.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("build the runtime");
+
+    // ANCHOR: main
+    let expected: u64 = (0..items).map(|item| item * 2).sum();
+    let (sum, longest_queue, most_in_flight) = runtime.block_on(bounded(items, capacity, limit));
+    assert_eq!(sum, expected, "every item processed once");
+    assert!(longest_queue <= capacity, "queue above its capacity");
+    assert!(most_in_flight <= limit, "more than {limit} items in flight");
+    println!("{items} items, channel capacity {capacity}, semaphore {limit} permits:");
+    println!("  longest queue {longest_queue}, most in flight {most_in_flight}, sum {sum}");
+
+    let (sum, longest_queue, most_in_flight) = runtime.block_on(unbounded(items));
+    assert_eq!(sum, expected);
+    println!("{items} items, unbounded channel, no semaphore:");
+    println!("  longest queue {longest_queue}, most in flight {most_in_flight}, sum {sum}");
+    // ANCHOR_END: main
+}
