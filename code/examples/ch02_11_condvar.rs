@@ -1,0 +1,148 @@
+//! Recipe 2.11: condition variables. A bounded buffer built from a `Mutex<VecDeque>`
+//! and two `Condvar`s (not full, not empty), shared by producers and consumers;
+//! every item must be consumed exactly once and the buffer never overfilled.
+//!
+//! Run: cargo run -p cookbook --example ch02_11_condvar [-- --producers 2 --consumers 2 --items 20000 --capacity 8]
+
+use cookbook::cli::Options;
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex};
+use std::thread;
+
+// ANCHOR: buffer
+struct State {
+    items: VecDeque<u64>,
+    closed: bool,
+    most_held: usize,
+}
+
+/// A queue of at most `capacity` items. `push` sleeps while it is full,
+/// `pop` sleeps while it is empty; each side wakes the other.
+struct BoundedBuffer {
+    state: Mutex<State>,
+    not_full: Condvar,
+    not_empty: Condvar,
+    capacity: usize,
+}
+
+impl BoundedBuffer {
+    fn new(capacity: usize) -> Self {
+        BoundedBuffer {
+            state: Mutex::new(State {
+                items: VecDeque::with_capacity(capacity),
+                closed: false,
+                most_held: 0,
+            }),
+            not_full: Condvar::new(),
+            not_empty: Condvar::new(),
+            capacity,
+        }
+    }
+
+    fn push(&self, item: u64) {
+        let mut state = self.state.lock().unwrap();
+        // Always a loop: `wait` can return without a notification (a spurious
+        // wake-up), and another producer may have filled the slot first.
+        while state.items.len() == self.capacity {
+            state = self.not_full.wait(state).unwrap();
+        }
+        state.items.push_back(item);
+        state.most_held = state.most_held.max(state.items.len());
+        drop(state); // unlock before waking, so the woken thread can take the lock
+        self.not_empty.notify_one();
+    }
+
+    /// The next item, or `None` once the buffer is closed and drained.
+    fn pop(&self) -> Option<u64> {
+        let state = self.state.lock().unwrap();
+        // `wait_while` is the same loop, written for you: it sleeps while the
+        // closure returns true, re-checking after every wake-up.
+        let mut state = self
+            .not_empty
+            .wait_while(state, |s| s.items.is_empty() && !s.closed)
+            .unwrap();
+        let item = state.items.pop_front();
+        drop(state);
+        if item.is_some() {
+            self.not_full.notify_one();
+        }
+        item
+    }
+
+    /// No more items will come: wake *every* consumer so each can see it.
+    fn close(&self) {
+        self.state.lock().unwrap().closed = true;
+        self.not_empty.notify_all();
+    }
+}
+// ANCHOR_END: buffer
+
+// ANCHOR: run
+/// Producer `p` pushes the items `p*items .. (p+1)*items`; each consumer
+/// returns everything it popped.
+fn run(producers: usize, consumers: usize, items: u64, capacity: usize) -> (Vec<u64>, usize) {
+    let buffer = BoundedBuffer::new(capacity);
+    let mut consumed = thread::scope(|scope| {
+        let consumer_handles: Vec<_> = (0..consumers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(item) = buffer.pop() {
+                        mine.push(item);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let producer_handles: Vec<_> = (0..producers as u64)
+            .map(|p| {
+                let buffer = &buffer;
+                scope.spawn(move || (p * items..(p + 1) * items).for_each(|item| buffer.push(item)))
+            })
+            .collect();
+        for handle in producer_handles {
+            handle.join().unwrap();
+        }
+        buffer.close(); // only after every producer is done
+        consumer_handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect::<Vec<u64>>()
+    });
+    consumed.sort_unstable();
+    (consumed, buffer.state.into_inner().unwrap().most_held)
+}
+// ANCHOR_END: run
+
+fn main() {
+    let options = Options::from_env(&[
+        ("producers", "2"),
+        ("consumers", "2"),
+        ("items", "20000"),
+        ("capacity", "8"),
+    ]);
+    let producers = options.positive("producers");
+    let consumers = options.positive("consumers");
+    let items = options.positive("items") as u64;
+    let capacity = options.positive("capacity");
+
+    // ANCHOR: main
+    let (consumed, most_held) = run(producers, consumers, items, capacity);
+    let total = producers as u64 * items;
+    // Sorted, the consumed items must be exactly 0, 1, ..., total - 1:
+    // nothing lost, nothing taken twice.
+    assert!(
+        consumed.iter().copied().eq(0..total),
+        "each item exactly once"
+    );
+    assert!(most_held <= capacity, "the buffer overflowed");
+    let sum: u64 = consumed.iter().sum();
+    assert_eq!(sum, total * (total - 1) / 2);
+    println!("{producers} producers x {items} items, {consumers} consumers, buffer of {capacity}");
+    println!(
+        "consumed {} items, each exactly once, sum {sum}",
+        consumed.len()
+    );
+    println!("the buffer never held more than {capacity} items");
+    // ANCHOR_END: main
+}

@@ -1,0 +1,147 @@
+//! Recipe 2.14: channels and queues. std's `mpsc` (unbounded and bounded),
+//! crossbeam's multi-consumer channels and `select!` with a timeout, and a
+//! three-stage producer/consumer pipeline with bounded channels between stages.
+//!
+//! Run: cargo run -p cookbook --example ch02_14_channels [-- --producers 3 --messages 1000 --items 100000 --workers 2]
+
+use cookbook::cli::Options;
+use crossbeam::channel::{self, select};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+// ANCHOR: mpsc
+/// Several producers, one consumer: std's multi-producer, single-consumer channel.
+fn std_mpsc(producers: u64, messages: u64) -> (usize, u64) {
+    let (sender, receiver) = mpsc::channel(); // unbounded: send never blocks
+    for p in 0..producers {
+        let sender = sender.clone();
+        thread::spawn(move || {
+            for i in 0..messages {
+                sender.send(p * messages + i).unwrap();
+            }
+        }); // each clone is dropped when its thread ends
+    }
+    drop(sender); // ours too: the loop below ends when the last sender is gone
+    let received: Vec<u64> = receiver.iter().collect();
+    (received.len(), received.iter().sum())
+}
+
+/// A bounded channel holds at most `capacity` messages; `try_send` says when it is full.
+fn std_bounded() {
+    let (sender, receiver) = mpsc::sync_channel(2);
+    let attempts: Vec<_> = (1..=3).map(|x| sender.try_send(x)).collect();
+    assert!(attempts[0].is_ok() && attempts[1].is_ok());
+    assert!(matches!(attempts[2], Err(mpsc::TrySendError::Full(3))));
+    println!("sync_channel(2): try_send 1 Ok, 2 Ok, 3 Err(Full(3))");
+    assert_eq!(receiver.recv(), Ok(1)); // makes room: a blocked send() would now go through
+    sender.send(3).unwrap();
+    assert_eq!(receiver.try_iter().collect::<Vec<_>>(), [2, 3]);
+}
+// ANCHOR_END: mpsc
+
+// ANCHOR: select
+/// Waits on two crossbeam channels at once, and on a timeout.
+fn crossbeam_select() {
+    let (numbers_tx, numbers) = channel::unbounded::<u64>();
+    let (words_tx, words) = channel::bounded::<&str>(1);
+
+    select! {
+        recv(numbers) -> msg => unreachable!("nothing was sent: {msg:?}"),
+        recv(words) -> msg => unreachable!("nothing was sent: {msg:?}"),
+        default(Duration::from_millis(20)) => println!("select!: nothing within 20 ms, timed out"),
+    }
+
+    thread::scope(|scope| {
+        scope.spawn(move || (1..=10).for_each(|n| numbers_tx.send(n).unwrap()));
+        scope.spawn(move || ["one", "two", "three"].map(|w| words_tx.send(w).unwrap()));
+        let (mut numbers, mut words, mut open) = (numbers, words, 2);
+        let (mut sum, mut letters) = (0, 0);
+        while open > 0 {
+            select! {
+                recv(numbers) -> msg => match msg {
+                    Ok(n) => sum += n,
+                    // A closed channel is always ready (with an error):
+                    // swap it for one that never is.
+                    Err(_) => (numbers, open) = (channel::never(), open - 1),
+                },
+                recv(words) -> msg => match msg {
+                    Ok(w) => letters += w.len(),
+                    Err(_) => (words, open) = (channel::never(), open - 1),
+                },
+            }
+        }
+        assert_eq!((sum, letters), (55, 11));
+        println!("select! over two channels until both closed: sum {sum}, letters {letters}");
+    });
+}
+// ANCHOR_END: select
+
+// ANCHOR: pipeline
+/// generate -> square (`workers` threads share one receiver) -> sum.
+/// Bounded channels between the stages: a fast stage waits for a slow one
+/// instead of piling up messages in memory.
+fn pipeline(items: u64, workers: usize) -> (u64, u64) {
+    let (numbers_tx, numbers_rx) = channel::bounded::<u64>(64);
+    let (squares_tx, squares_rx) = channel::bounded::<u64>(64);
+    thread::scope(|scope| {
+        scope.spawn(move || {
+            for n in 1..=items {
+                numbers_tx.send(n).unwrap();
+            }
+        });
+        for _ in 0..workers {
+            // crossbeam receivers can be cloned: each number goes to one worker.
+            let (numbers_rx, squares_tx) = (numbers_rx.clone(), squares_tx.clone());
+            scope.spawn(move || {
+                for n in numbers_rx {
+                    squares_tx.send(n * n).unwrap();
+                }
+            });
+        }
+        drop(squares_tx); // the workers hold the only senders now
+        let sink = scope.spawn(move || {
+            squares_rx
+                .iter()
+                .fold((0, 0), |(count, sum), sq| (count + 1, sum + sq))
+        });
+        sink.join().unwrap()
+    })
+}
+// ANCHOR_END: pipeline
+
+fn main() {
+    let options = Options::from_env(&[
+        ("producers", "3"),
+        ("messages", "1000"),
+        ("items", "100000"),
+        ("workers", "2"),
+    ]);
+    let producers = options.positive("producers") as u64;
+    let messages = options.positive("messages") as u64;
+    let items = options.positive("items") as u64;
+    let workers = options.positive("workers");
+    if items > 1_000_000 {
+        cookbook::cli::fail("--items must be at most 1000000 so the sum of squares fits in a u64");
+    }
+
+    // ANCHOR: main
+    let (count, sum) = std_mpsc(producers, messages);
+    let total = producers * messages;
+    assert_eq!((count as u64, sum), (total, total * (total - 1) / 2));
+    println!(
+        "mpsc::channel: {producers} producers x {messages} messages, received {count}, sum {sum}"
+    );
+    std_bounded();
+    crossbeam_select();
+
+    let (count, sum) = pipeline(items, workers);
+    assert_eq!(count, items, "every item reached the end");
+    assert_eq!(
+        sum,
+        items * (items + 1) * (2 * items + 1) / 6,
+        "sum of squares"
+    );
+    println!("pipeline generate -> square ({workers} workers) -> sum: {count} items, sum {sum}");
+    // ANCHOR_END: main
+}
