@@ -21,7 +21,7 @@ fn is_prime(n: u32) -> bool {
     }
     (3..)
         .step_by(2)
-        .take_while(|d| d * d <= n)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
         .all(|d| n % d != 0)
 }
 

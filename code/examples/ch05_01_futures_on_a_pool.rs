@@ -21,7 +21,7 @@ fn is_prime(n: u32) -> bool {
     n % 2 != 0
         && (3..)
             .step_by(2)
-            .take_while(|d| d * d <= n)
+            .take_while(|&d| d <= n / d) // d * d <= n, without overflow
             .all(|d| n % d != 0)
 }
 
@@ -32,7 +32,7 @@ fn count_primes(range: Range<u32>) -> u64 {
 
 /// `0..below` cut into `parts` contiguous ranges.
 fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
-    let step = below.div_ceil(parts as u32).max(1);
+    let step = below.div_ceil(u32::try_from(parts).unwrap_or(u32::MAX)).max(1);
     (0..below)
         .step_by(step as usize)
         .map(|start| start..start.saturating_add(step).min(below))

@@ -8,17 +8,18 @@
 
 use cookbook::cli::Options;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 // ANCHOR: gauge
-/// A level that goes up and down, remembering the highest it has been.
+/// A level that goes up and down, remembering the highest it has been. Signed:
+/// on a multi-thread runtime a `down` can land before its matching `up`.
 #[derive(Default)]
 struct Gauge {
-    now: AtomicUsize,
-    most: AtomicUsize,
+    now: AtomicIsize,
+    most: AtomicIsize,
 }
 
 impl Gauge {
@@ -30,7 +31,7 @@ impl Gauge {
         self.now.fetch_sub(1, Ordering::SeqCst);
     }
     fn most(&self) -> usize {
-        self.most.load(Ordering::SeqCst)
+        self.most.load(Ordering::SeqCst).max(0) as usize
     }
 }
 // ANCHOR_END: gauge

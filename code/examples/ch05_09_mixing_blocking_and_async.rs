@@ -21,7 +21,7 @@ fn is_prime(n: u32) -> bool {
     n % 2 != 0
         && (3..)
             .step_by(2)
-            .take_while(|d| d * d <= n)
+            .take_while(|&d| d <= n / d) // d * d <= n, without overflow
             .all(|d| n % d != 0)
 }
 
@@ -102,7 +102,7 @@ fn main() {
         rayon::spawn(move || {
             let _ = answer.send(count_primes_in_parallel(below));
         });
-        answered.await.expect("the rayon job panicked")
+        answered.await.expect("the job always replies (a panic in rayon::spawn aborts the process)")
     }));
 
     assert_eq!(offloaded, blocked);

@@ -1,7 +1,10 @@
 //! Model checking of chapter 2's hand-built primitives with loom: each scenario
-//! runs once per possible interleaving of its threads (loom explores them all,
-//! with its default preemption bound), so a lost wake-up, a lost permit or a
-//! deadlock in any schedule fails the test.
+//! runs once per possible interleaving of its threads (all of them, or those
+//! within a preemption bound where the scenario says so), so a lost wake-up, a
+//! lost permit or a deadlock in any schedule fails the test. Each scenario's
+//! report (how many interleavings it explored) is compared with the captured
+//! file the book shows, code/examples/output/loom_<scenario>.txt, like the
+//! listings' output (UPDATE_OUTPUT=1 rewrites them).
 //!
 //! RUSTFLAGS="--cfg cookbook_loom" cargo test -p cookbook --release --test loom -- --nocapture
 
@@ -16,14 +19,15 @@ use loom::thread;
 use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 
 /// Runs `scenario` under loom and reports how many interleavings it explored.
-fn explore(name: &str, scenario: impl Fn() + Sync + Send + 'static) {
-    explore_bounded(name, None, scenario);
+fn explore(file: &str, name: &str, scenario: impl Fn() + Sync + Send + 'static) {
+    explore_bounded(file, name, None, scenario);
 }
 
 /// Like [`explore`], with at most `preemptions` forced thread switches per run:
 /// without a bound, the scenarios with three busy threads run for hours. Most
 /// concurrency bugs need only one or two preemptions to show.
 fn explore_bounded(
+    file: &str,
     name: &str,
     preemptions: Option<usize>,
     scenario: impl Fn() + Sync + Send + 'static,
@@ -41,59 +45,83 @@ fn explore_bounded(
     let bound = preemptions.map_or("no bound".to_owned(), |n| {
         format!("at most {n} preemptions")
     });
-    println!("loom: {name}: {runs} interleavings explored ({bound})");
+    let report = format!("loom: {name}: {runs} interleavings explored ({bound})\n");
+    print!("{report}");
+    let captured = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/output")
+        .join(format!("loom_{file}.txt"));
+    if std::env::var_os("UPDATE_OUTPUT").is_some() {
+        std::fs::write(&captured, &report).expect("write the captured report");
+    } else {
+        let expected = std::fs::read_to_string(&captured).unwrap_or_default();
+        assert_eq!(
+            report,
+            expected,
+            "the report differs from {} (loom or the primitive changed?); \
+             recapture with UPDATE_OUTPUT=1",
+            captured.display()
+        );
+    }
 }
 
 /// Two threads share one permit: never both inside, and the permit comes back.
 #[test]
 fn semaphore_with_permits_never_admits_two() {
-    explore("semaphore (permit guard), 1 permit, 2 threads", || {
-        let semaphore = Arc::new(s2_permit::Semaphore::new(1));
-        let inside = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
-                thread::spawn(move || {
-                    let _permit = semaphore.acquire();
-                    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
-                    inside.fetch_sub(1, SeqCst);
+    explore(
+        "semaphore_permit",
+        "semaphore (permit guard), 1 permit, 2 threads",
+        || {
+            let semaphore = Arc::new(s2_permit::Semaphore::new(1));
+            let inside = Arc::new(AtomicUsize::new(0));
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                    thread::spawn(move || {
+                        let _permit = semaphore.acquire();
+                        assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
+                        inside.fetch_sub(1, SeqCst);
+                    })
                 })
-            })
-            .collect();
-        for thread in threads {
-            thread.join().unwrap();
-        }
-        assert_eq!(semaphore.available(), 1, "a permit was lost");
-    });
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+            assert_eq!(semaphore.available(), 1, "a permit was lost");
+        },
+    );
 }
 
 /// Stage 1's paired acquire/release, same property.
 #[test]
 fn counting_semaphore_never_admits_two() {
-    explore("semaphore (acquire/release), 1 permit, 2 threads", || {
-        let semaphore = Arc::new(s1_counting::Semaphore::new(1));
-        let inside = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
-                thread::spawn(move || {
-                    semaphore.acquire();
-                    assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
-                    inside.fetch_sub(1, SeqCst);
-                    semaphore.release();
+    explore(
+        "semaphore_counting",
+        "semaphore (acquire/release), 1 permit, 2 threads",
+        || {
+            let semaphore = Arc::new(s1_counting::Semaphore::new(1));
+            let inside = Arc::new(AtomicUsize::new(0));
+            let threads: Vec<_> = (0..2)
+                .map(|_| {
+                    let (semaphore, inside) = (Arc::clone(&semaphore), Arc::clone(&inside));
+                    thread::spawn(move || {
+                        semaphore.acquire();
+                        assert_eq!(inside.fetch_add(1, SeqCst), 0, "two threads inside");
+                        inside.fetch_sub(1, SeqCst);
+                        semaphore.release();
+                    })
                 })
-            })
-            .collect();
-        for thread in threads {
-            thread.join().unwrap();
-        }
-    });
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+        },
+    );
 }
 
 /// Two waiters and a setter: whatever the order, both waiters wake up.
 #[test]
 fn event_wakes_every_waiter() {
-    explore("event, 2 waiters and 1 setter", || {
+    explore("event", "event, 2 waiters and 1 setter", || {
         let event = Arc::new(Event::new());
         let waiters: Vec<_> = (0..2)
             .map(|_| {
@@ -113,14 +141,19 @@ fn event_wakes_every_waiter() {
 /// arrive and no job is lost, in every interleaving.
 #[test]
 fn thread_pool_runs_every_job() {
-    explore("thread pool, 1 worker, 2 jobs with results", || {
-        let pool = ThreadPool::new(1);
-        let first = pool.submit(|| 1);
-        let second = pool.submit(|| 2);
-        assert_eq!(first.value() + second.value(), 3);
-        drop(pool);
-    });
+    explore(
+        "pool_one_worker",
+        "thread pool, 1 worker, 2 jobs with results",
+        || {
+            let pool = ThreadPool::new(1);
+            let first = pool.submit(|| 1);
+            let second = pool.submit(|| 2);
+            assert_eq!(first.value() + second.value(), 3);
+            drop(pool);
+        },
+    );
     explore_bounded(
+        "pool_two_workers",
         "thread pool, 2 workers, 2 jobs, dropped at once",
         Some(5),
         || {
