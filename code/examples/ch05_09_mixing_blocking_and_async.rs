@@ -102,7 +102,9 @@ fn main() {
         rayon::spawn(move || {
             let _ = answer.send(count_primes_in_parallel(below));
         });
-        answered.await.expect("the job always replies (a panic in rayon::spawn aborts the process)")
+        answered
+            .await
+            .expect("the job always replies (a panic in rayon::spawn aborts the process)")
     }));
 
     assert_eq!(offloaded, blocked);
