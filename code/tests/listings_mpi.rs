@@ -8,8 +8,10 @@
 
 mod support;
 
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 #[allow(unused_imports)] // Each mode is there for the listings that need it.
 use support::{Compare, EXACT, MEASURED, UNORDERED};
 
@@ -80,6 +82,75 @@ macro_rules! mpi_listings {
 
 mpi_listings! {
     ch04_01_hello: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_02_point_to_point: ranks [1, 2, 4] min 2, args [] EXACT;
+    ch04_03_deadlock: ranks [1, 2, 4] min 2, args [] EXACT;
+    ch04_04_broadcast: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_05_scatter: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_06_gather: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_07_all_to_all: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_08_reduction: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_09_topology: ranks [1, 2, 4] min 1, args [] EXACT;
+    ch04_10_heat: ranks [1, 2, 4] min 1, args [] MEASURED;
+}
+
+/// How long the deadlocking exchange of recipe 4.3 gets before it is killed:
+/// a working exchange of a few numbers takes milliseconds.
+const DEADLOCK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Processes running `binary` with `arg` among their arguments (read from
+/// /proc; zombies have no command line and do not count). The argument tells
+/// this test's ranks from those of other tests running the same binary.
+fn processes_running(binary: &Path, arg: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                let mut words = cmdline.split(|&b| b == 0);
+                words.next() == Some(binary.as_os_str().as_bytes())
+                    && words.any(|word| word == arg.as_bytes())
+            })
+        })
+        .collect()
+}
+
+/// Recipe 4.3's naive exchange must really deadlock (every rank blocked in
+/// `synchronous_send`), and killing the job must leave no rank behind.
+#[test]
+fn ch04_03_deadlock_variant_hangs_and_is_cleaned_up() {
+    let binary = support::example_binary("ch04_03_deadlock");
+    for ranks in [2, 4] {
+        let mut command = Command::new("mpiexec");
+        command
+            .args(["-n", &ranks.to_string()])
+            .arg(&binary)
+            .args(["--variant", "deadlock"]);
+        let run = support::run_with_timeout(command, DEADLOCK_TIMEOUT);
+        assert!(
+            run.timed_out,
+            "the deadlocking exchange at {ranks} ranks finished ({:?}) instead of hanging\n\
+             stdout:\n{}\nstderr:\n{}",
+            run.status, run.stdout, run.stderr
+        );
+        assert!(
+            run.stdout.contains("none returns"),
+            "rank 0 announces the exchange before it hangs, got:\n{}",
+            run.stdout
+        );
+        // SIGKILL is delivered at once, but the ranks may take a moment to go.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut left = processes_running(&binary, "deadlock");
+        while !left.is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            left = processes_running(&binary, "deadlock");
+        }
+        assert!(
+            left.is_empty(),
+            "ranks left running after the timeout at {ranks} ranks: pids {left:?}"
+        );
+    }
 }
 
 /// Bad options: one line from rank 0 only, and exit 2 from the job.

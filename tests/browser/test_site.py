@@ -108,29 +108,40 @@ def main():
 
 
 def run_checks(browser, base):
+    """One visit per page: every check that applies to a page runs on that visit."""
     pages = pages_in_summary()
     check("SUMMARY.md lists pages", len(pages) > 0)
-    mermaid_pages, listing_pages, quiz_pages = [], [], []
+    seen = {"mermaid": 0, "listings": 0, "play": 0, "quiz": 0}
     for path in pages:
         try:
             page, errors = open_page(browser, base + path)
         except PlaywrightError as error:
             check(f"page loads: {path}", False, str(error).splitlines()[0])
             continue
-        title = page.title()
-        check(f"page loads without console errors: {path}", not errors and title, "; ".join(errors) or "no title")
         if page.locator("pre.mermaid").count():
-            mermaid_pages.append(path)
+            seen["mermaid"] += 1
+            check_mermaid(page, path)
         if page.locator("code.language-rust").count():
-            listing_pages.append(path)
+            seen["listings"] += 1
+            seen["play"] += page.locator("pre .play-button").count() > 0
         if page.locator(".quiz-placeholder").count():
-            quiz_pages.append(path)
+            seen["quiz"] += 1
+            check_quiz(page, path)
+        # Last, so that errors raised by the diagrams and the quiz count too.
+        check(f"page loads without console errors: {path}", not errors and page.title(),
+              "; ".join(errors) or "no title")
+        if path == FIRST_LISTING_PAGE:
+            check("the first listing has a play button", page.locator("pre .play-button").count() > 0)
         page.close()
-
+    check("some page has a mermaid diagram", seen["mermaid"] > 0)
+    check("some page has a quiz", seen["quiz"] > 0)
+    # Pages whose Rust blocks are all fragments (compile_fail, no_run) have no
+    # play button; every other page with listings has one.
+    check("listings show their play button", seen["play"] > 0, f"{seen['play']} of {seen['listings']} pages")
     check_search(browser, base)
-    check_mermaid(browser, base, mermaid_pages)
-    check_play_buttons(browser, base, listing_pages)
-    check_quiz(browser, base, quiz_pages)
+
+
+FIRST_LISTING_PAGE = "ch01/01_what_is_parallel_computing.html"
 
 
 def check_search(browser, base):
@@ -148,72 +159,43 @@ def check_search(browser, base):
     page.close()
 
 
-def check_mermaid(browser, base, pages):
-    check("some page has a mermaid diagram", bool(pages))
-    for path in pages:
-        page, errors = open_page(browser, base + path)
-        diagrams = page.locator("pre.mermaid")
-        try:
-            page.locator("pre.mermaid svg").first.wait_for(timeout=TIMEOUT_MS)
-        except PlaywrightError:
-            pass
-        rendered = page.locator("pre.mermaid svg").count()
-        check(
-            f"mermaid diagrams render as SVG: {path}",
-            rendered == diagrams.count() and not errors,
-            f"{rendered} of {diagrams.count()} rendered; {'; '.join(errors)}",
+def check_mermaid(page, path):
+    diagrams = page.locator("pre.mermaid").count()
+    try:
+        page.locator("pre.mermaid svg").nth(diagrams - 1).wait_for(timeout=TIMEOUT_MS)
+    except PlaywrightError:
+        pass
+    rendered = page.locator("pre.mermaid svg").count()
+    check(f"mermaid diagrams render as SVG: {path}", rendered == diagrams, f"{rendered} of {diagrams} rendered")
+
+
+def check_quiz(page, path):
+    try:
+        page.locator(".mdbook-quiz").first.wait_for(timeout=TIMEOUT_MS)
+    except PlaywrightError:
+        check(f"quiz renders: {path}", False, "no .mdbook-quiz element")
+        return
+    check(f"quiz renders: {path}", True)
+    start = page.get_by_role("button", name="Start")
+    if start.count():
+        start.first.click()
+    first_prompt = page.locator(".prompt").first.inner_text()
+    choice = page.locator(".response input").first
+    if choice.get_attribute("type") in ("radio", "checkbox"):
+        choice.check()
+    else:
+        choice.fill("an answer")
+    page.get_by_role("button", name="Submit").first.click()
+    try:
+        page.wait_for_function(
+            "p => { const q = document.querySelector('.prompt'); return !q || q.innerText !== p; }",
+            arg=first_prompt,
+            timeout=TIMEOUT_MS,
         )
-        page.close()
-
-
-def check_play_buttons(browser, base, pages):
-    check("some page has Rust listings", bool(pages))
-    with_button = 0
-    for path in pages:
-        page, _ = open_page(browser, base + path)
-        with_button += page.locator("pre .play-button").count() > 0
-        page.close()
-    # Every page with a runnable listing shows a play button; pages whose Rust
-    # blocks are all fragments (compile_fail, no_run) may not.
-    check("listings show their play button", with_button > 0, f"{with_button} of {len(pages)} pages")
-    page, _ = open_page(browser, base + "ch01/01_what_is_parallel_computing.html")
-    check("the first listing has a play button", page.locator("pre .play-button").count() > 0)
-    page.close()
-
-
-def check_quiz(browser, base, pages):
-    check("some page has a quiz", bool(pages))
-    for path in pages:
-        page, errors = open_page(browser, base + path)
-        quiz = page.locator(".mdbook-quiz")
-        try:
-            quiz.first.wait_for(timeout=TIMEOUT_MS)
-        except PlaywrightError:
-            check(f"quiz renders: {path}", False, "; ".join(errors) or "no .mdbook-quiz element")
-            page.close()
-            continue
-        check(f"quiz renders: {path}", not errors, "; ".join(errors))
-        start = page.get_by_role("button", name="Start")
-        if start.count():
-            start.first.click()
-        first_prompt = page.locator(".prompt").first.inner_text()
-        choice = page.locator(".response input").first
-        if choice.get_attribute("type") in ("radio", "checkbox"):
-            choice.check()
-        else:
-            choice.fill("an answer")
-        page.get_by_role("button", name="Submit").first.click()
-        try:
-            page.wait_for_function(
-                "p => { const q = document.querySelector('.prompt'); return !q || q.innerText !== p; }",
-                arg=first_prompt,
-                timeout=TIMEOUT_MS,
-            )
-            moved_on = True
-        except PlaywrightError:
-            moved_on = False
-        check(f"quiz accepts an answer and moves on: {path}", moved_on)
-        page.close()
+        moved_on = True
+    except PlaywrightError:
+        moved_on = False
+    check(f"quiz accepts an answer and moves on: {path}", moved_on)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,123 @@
+//! Recipe 4.2: point-to-point communication. Rank 0 sends every other rank a
+//! typed vector and a user struct, each with its own tag; every rank replies
+//! with a struct of its own, and rank 0 takes the replies in arrival order.
+//!
+//! Run: cargo build -p cookbook --features mpi --example ch04_02_point_to_point
+//!      mpiexec -n 4 target/debug/examples/ch04_02_point_to_point [--len N]
+
+use cookbook::cli::Options;
+use cookbook::mpi_output::{print_in_rank_order, require_ranks};
+use mpi::topology::Rank;
+use mpi::traits::*;
+
+// ANCHOR: types
+/// Tags say what a message is; a receive can ask for one tag only.
+const NUMBERS: i32 = 1;
+const PARTICLE: i32 = 2;
+const REPLY: i32 = 3;
+
+/// `Equivalence` describes the struct's memory layout to MPI (an MPI derived
+/// datatype), so it travels as it is: no serialisation, no pickling.
+#[derive(Equivalence, Debug, Clone, Copy, PartialEq)]
+struct Particle {
+    id: u32,
+    position: [f64; 3],
+    velocity: [f64; 3],
+}
+
+impl Particle {
+    /// What rank 0 sends to `rank`: every rank can work it out, which lets
+    /// the receiver check what arrived.
+    fn for_rank(rank: Rank) -> Particle {
+        let r = f64::from(rank);
+        Particle {
+            id: rank as u32,
+            position: [r, 2.0 * r, 0.0],
+            velocity: [0.5, -1.0, r],
+        }
+    }
+
+    /// One time step of length `dt`.
+    fn moved(self, dt: f64) -> Particle {
+        let mut next = self;
+        for (x, v) in next.position.iter_mut().zip(self.velocity) {
+            *x += v * dt;
+        }
+        next
+    }
+}
+
+/// The numbers rank 0 sends to `rank`.
+fn numbers_for(rank: Rank, len: usize) -> Vec<i64> {
+    (0..len as i64).map(|i| 100 * i64::from(rank) + i).collect()
+}
+
+/// A worker's answer: who it is, the sum of its numbers, its moved particle.
+#[derive(Equivalence, Debug, Clone, Copy, PartialEq)]
+struct Reply {
+    from: Rank,
+    sum: i64,
+    particle: Particle,
+}
+// ANCHOR_END: types
+
+const DT: f64 = 0.5;
+
+fn main() {
+    let options = Options::from_env(&[("len", "4")]);
+    let len = options.positive("len");
+
+    let universe = mpi::initialize().expect("MPI is initialised once");
+    let world = universe.world();
+    require_ranks(&world, 2);
+    let (rank, size) = (world.rank(), world.size());
+
+    // ANCHOR: exchange
+    let report = if rank == 0 {
+        for worker in 1..size {
+            let process = world.process_at_rank(worker);
+            process.send_with_tag(&numbers_for(worker, len)[..], NUMBERS);
+            process.send_with_tag(&Particle::for_rank(worker), PARTICLE);
+        }
+        // Replies come in whatever order the workers finish: take them from
+        // any process, and let the status say who sent each one.
+        let mut from = Vec::new();
+        for _ in 1..size {
+            let (reply, status) = world.any_process().receive_with_tag::<Reply>(REPLY);
+            let sender = status.source_rank();
+            assert_eq!(reply.from, sender, "a reply names its sender");
+            assert_eq!(reply.sum, numbers_for(sender, len).iter().sum::<i64>());
+            assert_eq!(reply.particle, Particle::for_rank(sender).moved(DT));
+            from.push(sender);
+        }
+        from.sort();
+        format!(
+            "rank 0: sent {len} numbers (tag {NUMBERS}) and a particle (tag {PARTICLE}) \
+             to each of {} ranks; checked the replies from ranks {from:?}\n",
+            size - 1
+        )
+    } else {
+        let root = world.process_at_rank(0);
+        // A vector whose length the receiver does not know: `receive_vec`.
+        let (numbers, status) = root.receive_vec_with_tag::<i64>(NUMBERS);
+        assert_eq!(numbers, numbers_for(rank, len));
+        assert_eq!(status.tag(), NUMBERS);
+        // A value of a known type: `receive` returns it by value.
+        let (particle, _) = root.receive_with_tag::<Particle>(PARTICLE);
+        assert_eq!(particle, Particle::for_rank(rank));
+
+        let reply = Reply {
+            from: rank,
+            sum: numbers.iter().sum(),
+            particle: particle.moved(DT),
+        };
+        root.send_with_tag(&reply, REPLY);
+        format!(
+            "rank {rank}: got {numbers:?} and particle {} at {:?}, sent back sum {} and position {:?}\n",
+            particle.id, particle.position, reply.sum, reply.particle.position
+        )
+    };
+    // ANCHOR_END: exchange
+
+    print_in_rank_order(&world, &report);
+}

@@ -1,0 +1,86 @@
+//! Recipe 4.4: broadcast. One rank (the root) has a value and a vector; after
+//! a broadcast every rank has a copy of both.
+//!
+//! Run: cargo build -p cookbook --features mpi --example ch04_04_broadcast
+//!      mpiexec -n 4 target/debug/examples/ch04_04_broadcast [--len N]
+
+use cookbook::cli::Options;
+use cookbook::mpi_output::print_in_rank_order;
+use mpi::traits::*;
+
+/// The settings the root decides on: a plain struct travels as one message.
+#[derive(Equivalence, Debug, Clone, Copy, PartialEq, Default)]
+struct Settings {
+    steps: u32,
+    tolerance: f64,
+}
+
+/// The table the root builds; the other ranks rebuild it only to check
+/// what they received.
+fn build_table(len: usize) -> Vec<f64> {
+    (1..=len).map(|i| 1.0 / i as f64).collect()
+}
+
+fn main() {
+    let options = Options::from_env(&[("len", "6")]);
+    let len = options.positive("len");
+
+    let universe = mpi::initialize().expect("MPI is initialised once");
+    let world = universe.world();
+    let (rank, size) = (world.rank(), world.size());
+
+    // ANCHOR: broadcast
+    const ROOT: i32 = 0;
+    let root = world.process_at_rank(ROOT);
+
+    // Every rank passes a buffer: the root's holds the data, the others'
+    // are overwritten with it.
+    let mut settings = if rank == ROOT {
+        Settings {
+            steps: 250,
+            tolerance: 1e-6,
+        }
+    } else {
+        Settings::default()
+    };
+    root.broadcast_into(&mut settings);
+
+    // A vector takes two broadcasts: the length first, so every rank can
+    // make a buffer of the right size, then the elements.
+    let mut table = if rank == ROOT {
+        build_table(len)
+    } else {
+        Vec::new()
+    };
+    let mut table_len = table.len() as u64;
+    root.broadcast_into(&mut table_len);
+    table.resize(table_len as usize, 0.0);
+    root.broadcast_into(&mut table[..]);
+    // ANCHOR_END: broadcast
+
+    // ANCHOR: check
+    // Every rank checks its copy, bit for bit: a broadcast copies bytes.
+    let expected = Settings {
+        steps: 250,
+        tolerance: 1e-6,
+    };
+    assert_eq!(settings, expected, "rank {rank}: settings");
+    assert_eq!(table, build_table(len), "rank {rank}: table");
+
+    // Any rank can be the root: here the last one sends its rank to all.
+    let last = world.process_at_rank(size - 1);
+    let mut from_last = if rank == size - 1 { rank } else { -1 };
+    last.broadcast_into(&mut from_last);
+    assert_eq!(from_last, size - 1);
+
+    let sum: f64 = table.iter().sum();
+    print_in_rank_order(
+        &world,
+        &format!(
+            "rank {rank}: {settings:?}, table of {} starting {:?}, sum {sum:.6}, last rank says {from_last}\n",
+            table.len(),
+            &table[..3.min(table.len())]
+        ),
+    );
+    // ANCHOR_END: check
+}
