@@ -38,7 +38,7 @@ if ((${#missing[@]})); then
     fi
     say "installing Debian packages: ${missing[*]}"
     "${as_root[@]}" apt-get update -qq || die "apt-get update failed (no network or no package mirror?)"
-    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq --no-install-recommends \
+    DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq \
         "${missing[@]}" >/dev/null || die "could not install ${missing[*]} with apt-get"
 else
     say "Debian packages present: ${DEBIAN_PACKAGES[*]}"
