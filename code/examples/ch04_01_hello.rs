@@ -28,18 +28,25 @@ fn main() {
     // ANCHOR: hosts
     // Host names differ from machine to machine, so what the book shows (and
     // the tests check) is how many distinct hosts the ranks run on: each rank
-    // sends a hash of its host name to rank 0.
+    // sends its rank and a hash of its host name to rank 0, which checks that
+    // every rank from 0 to size - 1 reported exactly once.
     let mut hasher = DefaultHasher::new();
     host.hash(&mut hasher);
-    let host_id = hasher.finish();
+    let report = [rank as u64, hasher.finish()];
     let root = world.process_at_rank(0);
     if rank == 0 {
-        let mut host_ids = vec![0u64; size as usize];
-        root.gather_into_root(&host_id, &mut host_ids[..]);
-        let hosts: BTreeSet<u64> = host_ids.into_iter().collect();
+        let mut reports = vec![0u64; 2 * size as usize];
+        root.gather_into_root(&report[..], &mut reports[..]);
+        let ranks: Vec<u64> = reports.chunks(2).map(|r| r[0]).collect();
+        assert_eq!(
+            ranks,
+            (0..size as u64).collect::<Vec<_>>(),
+            "one report per rank"
+        );
+        let hosts: BTreeSet<u64> = reports.chunks(2).map(|r| r[1]).collect();
         println!("{size} ranks on {} host(s)", hosts.len());
     } else {
-        root.gather_into(&host_id);
+        root.gather_into(&report[..]);
     }
     // ANCHOR_END: hosts
 }

@@ -20,6 +20,13 @@ fn main() {
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
     let (rank, size) = (world.rank(), world.size());
+    if size > 10 {
+        // Past 10 ranks `10 * from + to` is no longer unique (1 -> 10 equals 2 -> 0),
+        // and a misdelivered value could pass the check.
+        cookbook::cli::fail(
+            "at most 10 ranks: each value's two digits name its sender and receiver",
+        );
+    }
 
     // ANCHOR: all_to_all
     // Slot `to` of the send buffer goes to rank `to`; slot `from` of the

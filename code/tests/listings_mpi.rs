@@ -94,8 +94,10 @@ mpi_listings! {
 }
 
 /// How long the deadlocking exchange of recipe 4.3 gets before it is killed:
-/// a working exchange of a few numbers takes milliseconds.
-const DEADLOCK_TIMEOUT: Duration = Duration::from_secs(5);
+/// a working exchange of a few numbers takes milliseconds, but starting the
+/// ranks on a loaded 2-core machine can take seconds, and the test also wants
+/// rank 0's announcement, printed just before it blocks.
+const DEADLOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Processes running `binary` with `arg` among their arguments (read from
 /// /proc; zombies have no command line and do not count). The argument tells
