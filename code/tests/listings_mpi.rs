@@ -174,3 +174,18 @@ fn every_mpi_listing_rejects_bad_input_with_one_line_and_exit_2() {
         );
     }
 }
+
+/// Recipe 4.11: the 4.1 listing on two "hosts", two names for this machine;
+/// MPICH's launcher treats them as two hosts and starts a proxy for each. The
+/// output the page shows is captured here.
+#[test]
+fn ch04_11_two_host_names() {
+    let mut command = Command::new("mpiexec");
+    command
+        .args(["-hosts", "localhost,127.0.0.1", "-n", "4"])
+        .arg(support::example_binary("ch04_01_hello"));
+    let run = support::run_with_timeout(command, TIMEOUT);
+    assert!(!run.timed_out, "the two-host run hung");
+    assert!(run.success(), "the two-host run failed:\n{}", run.stderr);
+    support::check_against_captured("ch04_11_two_hosts", &run.stdout, EXACT);
+}
