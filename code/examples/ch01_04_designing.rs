@@ -5,29 +5,11 @@
 
 use cookbook::cli::Options;
 use cookbook::measure::{median_time, ms};
+use cookbook::workload::count_primes;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Trial division: slow on purpose, and slower for bigger numbers, which is
-/// what makes the assignment stage matter.
-fn is_prime(n: u32) -> bool {
-    if n < 4 {
-        return n >= 2;
-    }
-    if n % 2 == 0 {
-        return false;
-    }
-    (3..)
-        .step_by(2)
-        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
-        .all(|d| n % d != 0)
-}
-
-fn count_primes(range: Range<u32>) -> u64 {
-    range.filter(|&n| is_prime(n)).count() as u64
-}
 
 // ANCHOR: decomposition
 /// Stage 1, decomposition: the work splits into independent tasks, one per

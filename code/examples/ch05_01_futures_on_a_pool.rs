@@ -8,38 +8,12 @@
 
 use cookbook::cli::{Options, fail};
 use cookbook::measure::{median_time, ms, speedup};
+use cookbook::workload::{count_primes, split};
 use std::ops::Range;
 use std::sync::{Arc, mpsc};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-
-fn is_prime(n: u32) -> bool {
-    if n < 4 {
-        return n >= 2;
-    }
-    n % 2 != 0
-        && (3..)
-            .step_by(2)
-            .take_while(|&d| d <= n / d) // d * d <= n, without overflow
-            .all(|d| n % d != 0)
-}
-
-/// The job: how many primes lie in `range`.
-fn count_primes(range: Range<u32>) -> u64 {
-    range.filter(|&n| is_prime(n)).count() as u64
-}
-
-/// `0..below` cut into `parts` contiguous ranges.
-fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
-    let step = below
-        .div_ceil(u32::try_from(parts).unwrap_or(u32::MAX))
-        .max(1);
-    (0..below)
-        .step_by(step as usize)
-        .map(|start| start..start.saturating_add(step).min(below))
-        .collect()
-}
 
 // ANCHOR: threads
 /// A pool of `pool.current_num_threads()` threads. Every piece is submitted at

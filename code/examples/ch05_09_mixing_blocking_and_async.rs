@@ -7,23 +7,13 @@
 
 use cookbook::cli::Options;
 use cookbook::measure::ms;
+use cookbook::workload::is_prime;
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
-
-fn is_prime(n: u32) -> bool {
-    if n < 4 {
-        return n >= 2;
-    }
-    n % 2 != 0
-        && (3..)
-            .step_by(2)
-            .take_while(|&d| d <= n / d) // d * d <= n, without overflow
-            .all(|d| n % d != 0)
-}
 
 /// The CPU-bound job, on one thread.
 fn count_primes(below: u32) -> u64 {

@@ -14,3 +14,4 @@ pub mod measure;
 pub mod mpi_output;
 pub mod plot;
 mod sync;
+pub mod workload;
