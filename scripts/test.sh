@@ -56,6 +56,9 @@ cargo_features=(--features "parallel-book/${feature_list//,/,parallel-book/}")
 
 step format cargo fmt --all --check
 step clippy cargo clippy --workspace --all-targets "${cargo_features[@]}" -- -D warnings
+# The listing tests run the example binaries: build them first (a filtered
+# `cargo test` does not always rebuild an edited example).
+step examples cargo build --workspace --examples "${cargo_features[@]}"
 step cargo-test cargo test --workspace "${cargo_features[@]}"
 # Every interleaving of chapter 2's primitives (loom), in a build of its own.
 step loom env RUSTFLAGS="--cfg cookbook_loom" CARGO_TARGET_DIR=target/loom \

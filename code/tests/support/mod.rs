@@ -71,8 +71,7 @@ pub fn example_binary(name: &str) -> PathBuf {
     let binary = profile_dir.join("examples").join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build the examples first (`cargo test -p cookbook` builds them; \
-         `cargo test --test listings` alone does not)",
+        "{} is missing: build the examples first (`cargo build -p cookbook --examples`)",
         binary.display()
     );
     let source = workspace_root()
@@ -81,7 +80,7 @@ pub fn example_binary(name: &str) -> PathBuf {
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
     assert!(
         modified(&source) <= modified(&binary),
-        "{} is older than its source: run `cargo test -p cookbook {name}`, which rebuilds it",
+        "{} is older than its source: rebuild it with `cargo build -p cookbook --examples`",
         binary.display()
     );
     binary
