@@ -4,6 +4,8 @@
 //! (reading options, timing, printing a measurement) lives here so the listings
 //! show only what their recipe teaches.
 
+#[cfg(feature = "distributed")]
+pub mod celery;
 pub mod ch02_event;
 pub mod ch02_semaphore;
 pub mod ch02_thread_pool;
@@ -14,4 +16,5 @@ pub mod measure;
 pub mod mpi_output;
 pub mod plot;
 mod sync;
+pub mod worker_processes;
 pub mod workload;

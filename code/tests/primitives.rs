@@ -189,7 +189,7 @@ fn thread_pool_results_arrive_and_panics_are_reported() {
         let handles: Vec<_> = (0..10_000u64).map(|i| pool.submit(move || i * i)).collect();
         let failing = pool.submit(|| -> u64 { panic!("job fails") });
         let total: u64 = handles.into_iter().map(|handle| handle.value()).sum();
-        assert_eq!(total, (0..10_000u64).map(|i| i * i).sum());
+        assert_eq!(total, (0..10_000u64).map(|i| i * i).sum::<u64>());
         assert!(failing.join().is_err(), "the job's panic must reach join");
         // The workers survived the panic and still take jobs.
         assert_eq!(pool.submit(|| 42).value(), 42);

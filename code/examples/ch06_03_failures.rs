@@ -1,0 +1,505 @@
+//! Recipe 6.3: failures and retries. Workers on a Redis queue that lose
+//! nothing: a message stays in the worker's own in-flight list until the task
+//! is finished (acknowledgement after completion), so a worker killed in the
+//! middle of a task has it delivered again; effects are idempotent, so a second
+//! run changes nothing; failing tasks are retried with back-off; messages that
+//! cannot be run go to a dead-letter list with the reason.
+//!
+//! Needs a Redis server: `redis-server --port 6379 --save ''`
+//! Run: cargo run -p cookbook --features distributed --example ch06_03_failures
+//!      [-- --redis redis://127.0.0.1:6379 --task-ms 200]
+//! The demo starts its workers itself; one on its own: ... -- --role worker --name w9
+
+use cookbook::celery::{Outcome, TaskMessage, result_key};
+use cookbook::cli::{Options, fail};
+use redis::{Commands, Direction, Script};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const QUEUE: &str = "cookbook:failures:queue";
+const DELAYED: &str = "cookbook:failures:delayed"; // retries waiting for their time
+const DEAD: &str = "cookbook:failures:dead"; // dead letters: reason + message
+const FINISHED: &str = "cookbook:failures:finished"; // ids of finished tasks
+const APPLIED: &str = "cookbook:failures:applied"; // ids of deposits applied
+const BALANCE: &str = "cookbook:failures:balance";
+const STATS: &str = "cookbook:failures:stats";
+const MAX_RETRIES: u32 = 3;
+const BACKOFF: Duration = Duration::from_millis(100); // doubles at each retry
+const ALIVE_FOR: Duration = Duration::from_secs(2); // a silent worker is dead after this
+
+fn in_flight(worker: &str) -> String {
+    format!("cookbook:failures:in-flight:{worker}")
+}
+fn alive(worker: &str) -> String {
+    format!("cookbook:failures:alive:{worker}")
+}
+
+// ANCHOR: scripts
+/// Finishing a task is one atomic step: take the message off the in-flight
+/// list, record the outcome, count it. A task id is finished at most once,
+/// even if a redelivered copy also ran to the end.
+const FINISH: &str = r"
+redis.call('LREM', KEYS[1], 1, ARGV[1])
+if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
+redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400)
+redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[5], ARGV[5]) end
+return 1";
+
+/// The deposit's effect, idempotent: applied only for an id never seen before.
+const DEPOSIT: &str = r"
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('INCRBY', KEYS[2], ARGV[2])
+return 1";
+
+/// A retry: off the in-flight list, into the delayed set, due at ARGV[3] (ms).
+const RETRY_LATER: &str = r"
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+redis.call('HINCRBY', KEYS[3], 'retries', 1)
+return 1";
+
+/// Due retries go back on the queue.
+const RELEASE_DUE: &str = r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for _, message in ipairs(due) do
+  redis.call('ZREM', KEYS[1], message)
+  redis.call('LPUSH', KEYS[2], message)
+end
+return #due";
+
+/// In-flight messages go back to the front of the queue: a dead worker's
+/// (its "alive" key expired), or our own when we (re)connect.
+const REQUEUE: &str = r"
+if ARGV[1] == 'if-dead' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local moved = 0
+while redis.call('LMOVE', KEYS[1], KEYS[3], 'RIGHT', 'RIGHT') do moved = moved + 1 end
+redis.call('HINCRBY', KEYS[4], 'redelivered', moved)
+return moved";
+// ANCHOR_END: scripts
+
+struct Worker {
+    name: String,
+    task_time: Duration,
+    crash_after_effect: bool,
+}
+
+// ANCHOR: serve
+impl Worker {
+    /// Takes messages until `stop` is set. Any Redis error ends this call; the
+    /// caller reconnects and calls it again.
+    fn serve(&self, conn: &mut redis::Connection, stop: &AtomicBool) -> redis::RedisResult<()> {
+        let own_list = in_flight(&self.name);
+        // Anything already on our list is not being worked on: we were just
+        // started, or a reply from Redis was lost (e.g. it restarted right
+        // after a move). Give it back.
+        self.requeue(conn, &self.name, "always")?;
+        while !stop.load(Ordering::Relaxed) {
+            self.requeue_orphans(conn)?;
+            Script::new(RELEASE_DUE)
+                .key(DELAYED)
+                .key(QUEUE)
+                .arg(now_ms())
+                .invoke::<u32>(conn)?;
+            // Atomically: off the queue, onto our in-flight list. It stays
+            // there until the task is finished; if we die, it is still there.
+            let raw: Option<String> =
+                conn.blmove(QUEUE, &own_list, Direction::Right, Direction::Left, 0.2)?;
+            if let Some(raw) = raw {
+                conn.hincr::<_, _, _, ()>(STATS, "deliveries", 1)?;
+                self.handle(conn, &raw)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&self, conn: &mut redis::Connection, raw: &str) -> redis::RedisResult<()> {
+        let task = match TaskMessage::from_wire(raw) {
+            Ok(task) => task,
+            Err(reason) => return self.dead_letter(conn, raw, "poison", &reason, None),
+        };
+        let result = match task.task.as_str() {
+            "cookbook.deposit" => self.deposit(conn, &task)?,
+            "cookbook.flaky" => flaky(&task),
+            other => {
+                let reason = format!("unknown task '{other}'");
+                return self.dead_letter(conn, raw, "poison", &reason, Some(&task.id));
+            }
+        };
+        match result {
+            Ok(value) => self.finish(
+                conn,
+                raw,
+                &task.id,
+                &Outcome::Success(value),
+                "completed",
+                "",
+            ),
+            Err(_) if task.retries < MAX_RETRIES => {
+                let mut retry = task.clone();
+                retry.retries += 1;
+                let due = now_ms() + BACKOFF.as_millis() as u64 * (1 << task.retries);
+                Script::new(RETRY_LATER)
+                    .key(in_flight(&self.name))
+                    .key(DELAYED)
+                    .key(STATS)
+                    .arg(raw)
+                    .arg(retry.to_wire(QUEUE))
+                    .arg(due)
+                    .invoke(conn)
+            }
+            Err(error) => {
+                let reason = format!(
+                    "{}: gave up after {MAX_RETRIES} retries: {error}",
+                    task.task
+                );
+                self.dead_letter(conn, raw, "gave_up", &reason, Some(&task.id))
+            }
+        }
+    }
+    // ANCHOR_END: serve
+
+    // ANCHOR: deposit
+    /// Adds `amount` to the balance. The work takes a while (a sleep here);
+    /// the effect is keyed by the task id, so running it twice adds once.
+    fn deposit(
+        &self,
+        conn: &mut redis::Connection,
+        task: &TaskMessage,
+    ) -> redis::RedisResult<Result<Value, String>> {
+        let Some(amount) = task.args.first().and_then(Value::as_i64) else {
+            return Ok(Err("deposit takes an integer amount".into()));
+        };
+        // The demo kills worker-a when it reads this line. (No println!: it
+        // panics if nobody reads our stdout any more.)
+        let _ = writeln!(std::io::stdout(), "{} started {}", self.name, task.id);
+        thread::sleep(self.task_time);
+        let applied: bool = Script::new(DEPOSIT)
+            .key(APPLIED)
+            .key(BALANCE)
+            .arg(&task.id)
+            .arg(amount)
+            .invoke(conn)?;
+        if !applied {
+            conn.hincr::<_, _, _, ()>(STATS, "duplicates_skipped", 1)?;
+        }
+        if self.crash_after_effect {
+            // The worst moment to die: effect done, acknowledgement not sent.
+            std::process::abort();
+        }
+        Ok(Ok(json!(amount)))
+    }
+    // ANCHOR_END: deposit
+
+    fn finish(
+        &self,
+        conn: &mut redis::Connection,
+        raw: &str,
+        id: &str,
+        outcome: &Outcome,
+        counter: &str,
+        dead_letter: &str,
+    ) -> redis::RedisResult<()> {
+        Script::new(FINISH)
+            .key(in_flight(&self.name))
+            .key(FINISHED)
+            .key(result_key(id))
+            .key(STATS)
+            .key(DEAD)
+            .arg(raw)
+            .arg(id)
+            .arg(outcome.to_meta(id))
+            .arg(counter)
+            .arg(dead_letter)
+            .invoke(conn)
+    }
+
+    /// Parks a message that will never succeed, with the reason, and goes on.
+    fn dead_letter(
+        &self,
+        conn: &mut redis::Connection,
+        raw: &str,
+        kind: &str,
+        reason: &str,
+        id: Option<&str>,
+    ) -> redis::RedisResult<()> {
+        let letter = json!({"reason": reason, "message": raw}).to_string();
+        // A message without a readable id is finished under its own text.
+        let id = id.map_or_else(|| format!("raw:{raw}"), str::to_owned);
+        let outcome = Outcome::builtin_error("RuntimeError", reason);
+        self.finish(conn, raw, &id, &outcome, &format!("dead_{kind}"), &letter)
+    }
+
+    fn requeue_orphans(&self, conn: &mut redis::Connection) -> redis::RedisResult<()> {
+        let lists: Vec<String> = conn.scan_match(in_flight("*"))?.collect::<Result<_, _>>()?;
+        for list in lists {
+            let worker = list.rsplit(':').next().unwrap_or_default();
+            if worker != self.name {
+                self.requeue(conn, worker, "if-dead")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn requeue(
+        &self,
+        conn: &mut redis::Connection,
+        worker: &str,
+        when: &str,
+    ) -> redis::RedisResult<()> {
+        Script::new(REQUEUE)
+            .key(in_flight(worker))
+            .key(alive(worker))
+            .key(QUEUE)
+            .key(STATS)
+            .arg(when)
+            .invoke(conn)
+    }
+}
+
+// ANCHOR: flaky
+/// Fails its first `fail_times` attempts (a flaky network, say).
+fn flaky(task: &TaskMessage) -> Result<Value, String> {
+    let fail_times = task.args.first().and_then(Value::as_u64).unwrap_or(0);
+    let attempt = task.retries + 1;
+    if u64::from(task.retries) < fail_times {
+        Err(format!("failing on purpose (attempt {attempt})"))
+    } else {
+        Ok(json!(format!("succeeded at attempt {attempt}")))
+    }
+}
+// ANCHOR_END: flaky
+
+// ANCHOR: reconnect
+/// The worker role: serve, and when Redis goes away, reconnect and go on.
+/// A second thread keeps the worker's "alive" key fresh.
+fn run_worker(client: redis::Client, worker: Worker) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stop_on_eof = Arc::clone(&stop);
+    thread::spawn(move || {
+        std::io::stdin().lines().for_each(drop); // the demo closes our stdin
+        stop_on_eof.store(true, Ordering::Relaxed);
+    });
+    let heartbeat_client = client.clone();
+    let heartbeat_key = alive(&worker.name);
+    thread::spawn(move || {
+        loop {
+            let beat = heartbeat_client
+                .get_connection_with_timeout(ALIVE_FOR)
+                .and_then(|mut c| -> redis::RedisResult<()> {
+                    loop {
+                        c.set_ex::<_, _, ()>(&heartbeat_key, 1, ALIVE_FOR.as_secs())?;
+                        thread::sleep(ALIVE_FOR / 4);
+                    }
+                });
+            if let Err(e) = beat {
+                eprintln!("heartbeat: {e}; retrying");
+                thread::sleep(ALIVE_FOR / 4);
+            }
+        }
+    });
+    println!("{} ready", worker.name);
+    while !stop.load(Ordering::Relaxed) {
+        let served = client
+            .get_connection_with_timeout(Duration::from_secs(1))
+            .and_then(|mut conn| worker.serve(&mut conn, &stop));
+        if let Err(e) = served {
+            eprintln!("{}: lost Redis ({e}); reconnecting", worker.name);
+            thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+// ANCHOR_END: reconnect
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Starts this program as a worker; `extra` options are passed on.
+fn start_worker(redis: &str, name: &str, task_ms: u64, extra: &[&str]) -> (Child, impl BufRead) {
+    let mut child = Command::new(std::env::current_exe().expect("path of this program"))
+        .args(["--role", "worker", "--name", name, "--redis", redis])
+        .args(["--task-ms", &task_ms.to_string()])
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start a worker");
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout"));
+    let mut line = String::new();
+    lines.read_line(&mut line).expect("read from a worker");
+    assert_eq!(line.trim(), format!("{name} ready"));
+    (child, lines)
+}
+
+// ANCHOR: demo
+/// The demo: submit, break things, and check that everything adds up.
+fn run_demo(client: &redis::Client, redis: &str, task_ms: u64) -> redis::RedisResult<()> {
+    let mut conn = client.get_connection()?;
+    let old: Vec<String> = conn
+        .scan_match("cookbook:failures:*")?
+        .collect::<Result<_, _>>()?;
+    if !old.is_empty() {
+        conn.del::<_, ()>(old)?; // a clean slate: this demo's keys only
+    }
+    let (mut killed, mut killed_lines) = start_worker(redis, "worker-a", task_ms, &[]);
+    let (mut crashing, _crashing_lines) =
+        start_worker(redis, "worker-b", task_ms, &["--crash-after-effect", "1"]);
+
+    let deposits: Vec<i64> = (1..=12).collect();
+    let mut messages: Vec<String> = deposits
+        .iter()
+        .map(|&amount| TaskMessage::new("cookbook.deposit", vec![json!(amount)]).to_wire(QUEUE))
+        .collect();
+    messages.push(TaskMessage::new("cookbook.flaky", vec![json!(2)]).to_wire(QUEUE));
+    messages.push(TaskMessage::new("cookbook.flaky", vec![json!(9)]).to_wire(QUEUE));
+    messages.push("this is not JSON".to_owned());
+    messages.push(TaskMessage::new("os.system", vec![json!("rm -rf /")]).to_wire(QUEUE));
+    for message in &messages {
+        conn.lpush::<_, _, ()>(QUEUE, message)?;
+    }
+    println!(
+        "submitted {} messages: 12 deposits, 2 flaky tasks, 2 poison messages",
+        messages.len()
+    );
+
+    let mut line = String::new();
+    killed_lines
+        .read_line(&mut line)
+        .expect("worker-a starts a task");
+    killed.kill().expect("SIGKILL worker-a"); // no chance to clean up
+    killed.wait().expect("reap worker-a");
+    println!("worker-a killed (SIGKILL) in the middle of a deposit");
+    let _keep_open = crashing.stdin.take(); // wait() would close it: "stop"
+    let status = crashing.wait().expect("reap worker-b");
+    println!("worker-b died ({status}) after a deposit's effect, before its acknowledgement");
+
+    // Their in-flight messages come back once their "alive" keys expire.
+    let replacements = [
+        start_worker(redis, "worker-c", task_ms, &[]),
+        start_worker(redis, "worker-d", task_ms, &[]),
+    ];
+    let stats = wait_until_all_finished(client, messages.len());
+    for (mut child, _lines) in replacements {
+        drop(child.stdin.take()); // tells the worker to stop
+        child.wait().expect("reap a worker");
+    }
+    report(
+        &mut client.get_connection()?,
+        &stats,
+        messages.len(),
+        deposits.iter().sum(),
+    )
+}
+// ANCHOR_END: demo
+
+type Stats = std::collections::HashMap<String, u64>;
+
+/// Polls the counters until every message is finished one way or the other;
+/// rides out a Redis restart like the workers do.
+fn wait_until_all_finished(client: &redis::Client, submitted: usize) -> Stats {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let finished = client
+            .get_connection_with_timeout(Duration::from_secs(1))
+            .and_then(|mut conn| {
+                let stats: Stats = conn.hgetall(STATS)?;
+                let count: usize = conn.scard(FINISHED)?;
+                Ok((stats, count))
+            });
+        match finished {
+            Ok((stats, count)) if count >= submitted => return stats,
+            Ok(_) => {}
+            Err(e) => eprintln!("demo: lost Redis ({e}); retrying"),
+        }
+        if Instant::now() > deadline {
+            fail("not every message finished within 60 s");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn report(
+    conn: &mut redis::Connection,
+    stats: &Stats,
+    submitted: usize,
+    expected_balance: i64,
+) -> redis::RedisResult<()> {
+    let get = |field: &str| stats.get(field).copied().unwrap_or(0);
+    let completed = get("completed");
+    let dead = get("dead_poison") + get("dead_gave_up");
+    println!(
+        "completed {completed} + dead-lettered {dead} = {} of {submitted} submitted",
+        completed + dead
+    );
+    println!(
+        "deliveries {}: redelivered {}, retries {}",
+        get("deliveries"),
+        get("redelivered"),
+        get("retries")
+    );
+    println!("duplicate effects skipped: {}", get("duplicates_skipped"));
+    let mut letters: Vec<String> = conn.lrange(DEAD, 0, -1)?;
+    letters.sort();
+    println!("dead letters:");
+    for letter in &letters {
+        let letter: Value = serde_json::from_str(letter).expect("dead letters are JSON");
+        println!("  {}", letter["reason"].as_str().unwrap_or_default());
+    }
+    let balance: i64 = conn.get(BALANCE)?;
+    println!("balance: {balance} (expected {expected_balance})");
+    assert_eq!(completed + dead, submitted as u64, "a message was lost");
+    assert_eq!(
+        letters.len() as u64,
+        dead,
+        "dead letters and counters disagree"
+    );
+    assert_eq!(
+        balance, expected_balance,
+        "a deposit was lost or applied twice"
+    );
+    Ok(())
+}
+
+fn main() {
+    let options = Options::from_env(&[
+        ("redis", "redis://127.0.0.1:6379"),
+        ("role", "demo"),
+        ("name", "worker"),
+        ("task-ms", "200"),
+        ("crash-after-effect", "0"),
+    ]);
+    let redis: String = options.get("redis");
+    let role: String = options.get("role");
+    let task_ms: u64 = options.get("task-ms");
+    let client = redis::Client::open(redis.as_str()).unwrap_or_else(|e| fail(e));
+    if let Err(e) = client.get_connection_with_timeout(Duration::from_secs(2)) {
+        fail(format_args!(
+            "cannot reach Redis at {redis}: {e} (start one: redis-server --port 6379 --save '')"
+        ));
+    }
+    match role.as_str() {
+        "worker" => run_worker(
+            client,
+            Worker {
+                name: options.get("name"),
+                task_time: Duration::from_millis(task_ms),
+                crash_after_effect: options.get::<u8>("crash-after-effect") == 1,
+            },
+        ),
+        "demo" => {
+            if let Err(e) = run_demo(&client, &redis, task_ms) {
+                eprintln!("error: Redis: {e}");
+                std::process::exit(1);
+            }
+        }
+        _ => fail(format_args!("--role must be demo or worker, not '{role}'")),
+    }
+}

@@ -1,0 +1,377 @@
+//! Recipe 6.4: sockets. A TCP server and client: the client sends a file, the
+//! server hashes it (SHA-256) as it arrives and answers with the size and hash
+//! it received, and the client compares them with its own.
+//!
+//! Run: cargo run -p cookbook --features distributed --example ch06_04_file_transfer
+//!      [-- --bytes 4194304 --max-bytes 16777216]
+//! The server alone:  ... -- --role server [--addr 127.0.0.1:0 --max-bytes N]
+//! The client alone:  ... -- --role client --addr 127.0.0.1:PORT --file PATH
+
+use cookbook::cli::{Options, fail};
+use cookbook::measure::ms;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+// ANCHOR: protocol
+// The protocol, one transfer per connection:
+//   client -> server   "CBFT" | length (u64, big-endian)
+//   server -> client   "READY\n"  or  "ERR <reason>\n" (and the server closes)
+//   client -> server   <length bytes of the file> | their SHA-256 (32 bytes)
+//   server -> client   "OK <length> <sha256 in hex>\n"  or  "ERR <reason>\n"
+// The client sends the body only after READY, so a refusal costs one header,
+// and the client always gets to read why.
+
+/// The first bytes of every transfer: anything else is not talking to us.
+const MAGIC: &[u8; 4] = b"CBFT";
+/// Bytes read or written in one call; also the buffer each side allocates.
+const CHUNK: usize = 64 * 1024;
+/// A peer that goes silent this long is dropped, so no one holds a connection forever.
+const IO_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest reply line a client accepts.
+const MAX_REPLY: u64 = 200;
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn protocol_error(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, message)
+}
+// ANCHOR_END: protocol
+
+// ANCHOR: server
+/// Serves one connection: checks the header and the size limit, hashes the
+/// body as it arrives (nothing is written to disk) and answers with what it got.
+fn receive(mut stream: TcpStream, max_bytes: u64) -> io::Result<u64> {
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut header = [0u8; 12];
+    stream.read_exact(&mut header)?;
+    let length = u64::from_be_bytes(header[4..].try_into().expect("8 bytes"));
+    let refusal = if &header[..4] != MAGIC {
+        Some("not a file transfer".to_owned())
+    } else if length > max_bytes {
+        Some(format!(
+            "file too large: {length} bytes, limit {max_bytes} bytes"
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
+        writeln!(stream, "ERR {reason}")?;
+        return Err(protocol_error(format!("refused: {reason}")));
+    }
+    stream.write_all(b"READY\n")?;
+
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK];
+    let mut remaining = length;
+    while remaining > 0 {
+        let want = remaining.min(CHUNK as u64) as usize;
+        let got = stream.read(&mut buffer[..want])?;
+        if got == 0 {
+            let received = length - remaining;
+            return Err(protocol_error(format!(
+                "client closed after {received} of {length} bytes"
+            )));
+        }
+        hasher.update(&buffer[..got]);
+        remaining -= got as u64;
+    }
+    let mut claimed = [0u8; 32];
+    stream.read_exact(&mut claimed)?;
+    let digest = hasher.finalize();
+    if digest[..] != claimed {
+        let reason = format!("hash mismatch: received data hashes to {}", hex(&digest));
+        writeln!(stream, "ERR {reason}")?;
+        return Err(protocol_error(reason));
+    }
+    writeln!(stream, "OK {length} {}", hex(&digest))?;
+    Ok(length)
+}
+
+/// The server role: a thread per connection, until standard input closes.
+fn run_server(addr: &str, max_bytes: u64) -> io::Result<()> {
+    let listener = TcpListener::bind(addr)?;
+    // The parent (or the reader) learns the port the OS picked from this line.
+    println!("listening on {}", listener.local_addr()?);
+    io::stdout().flush()?;
+    thread::spawn(move || {
+        for connection in listener.incoming() {
+            let Ok(stream) = connection else { continue };
+            thread::spawn(move || {
+                let peer = stream.peer_addr().map_or("?".to_owned(), |a| a.to_string());
+                match receive(stream, max_bytes) {
+                    Ok(bytes) => eprintln!("server: {peer}: received {bytes} bytes"),
+                    Err(e) => eprintln!("server: {peer}: {e}"),
+                }
+            });
+        }
+    });
+    // Stop when stdin closes: Ctrl-D in a terminal, or the parent that
+    // started us has exited, however it exited.
+    io::stdin().lock().lines().for_each(drop);
+    Ok(())
+}
+// ANCHOR_END: server
+
+// ANCHOR: client
+/// What the server said it received.
+#[derive(Debug, PartialEq)]
+struct Receipt {
+    bytes: u64,
+    sha256: String,
+}
+
+/// Sends `length` bytes from `body`, then their hash, and returns the server's
+/// receipt after checking it against what was sent.
+fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Receipt> {
+    let mut stream = TcpStream::connect_timeout(&server, IO_TIMEOUT)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut replies = BufReader::new(stream.try_clone()?).take(MAX_REPLY);
+    let mut read_reply = || -> io::Result<String> {
+        let mut line = String::new();
+        replies.set_limit(MAX_REPLY);
+        replies.read_line(&mut line)?;
+        match line.trim_end().strip_prefix("ERR ") {
+            Some(reason) => Err(io::Error::other(format!(
+                "the server refused the transfer: {reason}"
+            ))),
+            None => Ok(line.trim_end().to_owned()),
+        }
+    };
+
+    stream.write_all(MAGIC)?;
+    stream.write_all(&length.to_be_bytes())?;
+    if read_reply()? != "READY" {
+        return Err(protocol_error("no READY from the server".to_owned()));
+    }
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK];
+    let mut sent = 0u64;
+    while sent < length {
+        let want = (length - sent).min(CHUNK as u64) as usize;
+        let got = body.read(&mut buffer[..want])?;
+        if got == 0 {
+            return Err(protocol_error(format!(
+                "the file ended after {sent} of {length} bytes"
+            )));
+        }
+        hasher.update(&buffer[..got]);
+        stream.write_all(&buffer[..got])?;
+        sent += got as u64;
+    }
+    let digest = hasher.finalize();
+    stream.write_all(&digest)?;
+
+    let reply = read_reply()?;
+    let receipt = match reply.split(' ').collect::<Vec<_>>()[..] {
+        ["OK", bytes, sha256] => Receipt {
+            bytes: bytes.parse().map_err(|_| protocol_error(reply.clone()))?,
+            sha256: sha256.to_owned(),
+        },
+        _ => return Err(protocol_error(format!("unexpected reply '{reply}'"))),
+    };
+    let expected = Receipt {
+        bytes: length,
+        sha256: hex(&digest),
+    };
+    if receipt != expected {
+        return Err(protocol_error(format!(
+            "the server received {receipt:?}, the client sent {expected:?}"
+        )));
+    }
+    Ok(receipt)
+}
+
+fn send_file(server: SocketAddr, path: &Path) -> io::Result<Receipt> {
+    let file = File::open(path)?;
+    let length = file.metadata()?.len();
+    send(server, length, file)
+}
+// ANCHOR_END: client
+
+// ANCHOR: demo
+/// The server as a child process of this program; stopping it (or dropping it,
+/// on an early return or a panic) closes its stdin and waits for it to exit.
+struct ServerProcess {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    addr: SocketAddr,
+}
+
+impl ServerProcess {
+    fn start(max_bytes: u64) -> io::Result<ServerProcess> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(["--role", "server", "--max-bytes", &max_bytes.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().expect("piped");
+        // From here on, an early return drops `server`, which stops the child.
+        let mut server = ServerProcess {
+            child,
+            stdin,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        let mut first_line = String::new();
+        BufReader::new(stdout).read_line(&mut first_line)?;
+        server.addr = first_line
+            .trim()
+            .strip_prefix("listening on ")
+            .and_then(|addr| addr.parse().ok())
+            .ok_or_else(|| protocol_error(format!("the server said '{}'", first_line.trim())))?;
+        Ok(server)
+    }
+
+    fn stop(&mut self) -> io::Result<ExitStatus> {
+        drop(self.stdin.take()); // end of input: the server returns from main
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.child.kill()?;
+        self.child.wait()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
+
+/// A file of `len` bytes with a fixed pattern, in a folder of its own that is
+/// removed when the value is dropped.
+struct TestFile {
+    dir: PathBuf,
+    path: PathBuf,
+}
+
+impl TestFile {
+    fn create(len: u64) -> io::Result<TestFile> {
+        let dir = std::env::temp_dir().join(format!("cookbook-ch06-04-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("payload.bin");
+        let mut out = io::BufWriter::new(File::create(&path)?);
+        let mut state = 0x2545_f491_u32; // xorshift: the same bytes on every run
+        for _ in 0..len {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            out.write_all(&[state as u8])?;
+        }
+        out.flush()?;
+        Ok(TestFile { dir, path })
+    }
+}
+
+impl Drop for TestFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn run_demo(len: u64, max_bytes: u64) -> io::Result<()> {
+    let file = TestFile::create(len)?;
+    let mut server = ServerProcess::start(max_bytes)?;
+    eprintln!(
+        "server: pid {}, listening on {}",
+        server.child.id(),
+        server.addr
+    );
+    println!("server:   a child process on 127.0.0.1, at most {max_bytes} bytes per file");
+
+    let start = Instant::now();
+    let receipt = send_file(server.addr, &file.path)?;
+    let elapsed = start.elapsed();
+    // `send` has already compared the receipt with what it sent.
+    println!(
+        "sent:     {len} bytes of a generated file, sha256 {}",
+        receipt.sha256
+    );
+    println!(
+        "receipt:  the server received {} bytes with that sha256",
+        receipt.bytes
+    );
+    println!("hashes match: the server checked the client's digest, the client the server's");
+    println!(
+        "time:     {} ({:.1} MiB/s over loopback)",
+        ms(elapsed),
+        len as f64 / elapsed.as_secs_f64() / (1024.0 * 1024.0)
+    );
+
+    // A transfer over the limit is refused after its header: no body is sent.
+    let too_large = max_bytes + 1;
+    match send(server.addr, too_large, io::repeat(0)) {
+        Ok(receipt) => panic!("the server accepted {too_large} bytes: {receipt:?}"),
+        Err(e) => println!("refused:  {e}"),
+    }
+    // And the server carries on.
+    let again = send_file(server.addr, &file.path)?;
+    assert_eq!(again, receipt, "the second transfer differs");
+    println!(
+        "again:    {} bytes, same hash: the server still serves",
+        again.bytes
+    );
+
+    let status = server.stop()?;
+    assert!(status.success(), "the server exited with {status}");
+    println!("stopped:  the server exited with status 0");
+    Ok(())
+}
+// ANCHOR_END: demo
+
+fn main() {
+    let options = Options::from_env(&[
+        ("role", "demo"),
+        ("addr", "127.0.0.1:0"),
+        ("file", ""),
+        ("bytes", "4194304"),
+        ("max-bytes", "16777216"),
+    ]);
+    let role: String = options.get("role");
+    let max_bytes = options.positive("max-bytes") as u64;
+    let outcome = match role.as_str() {
+        "server" => run_server(&options.get::<String>("addr"), max_bytes),
+        "client" => {
+            let server: SocketAddr = options.get("addr");
+            let file: String = options.get("file");
+            if server.port() == 0 || file.is_empty() {
+                fail("--role client needs --addr HOST:PORT (the server's) and --file PATH");
+            }
+            send_file(server, Path::new(&file)).map(|receipt| {
+                println!(
+                    "sent:     {} bytes, sha256 {}",
+                    receipt.bytes, receipt.sha256
+                );
+                println!("hashes match");
+            })
+        }
+        "demo" => {
+            let len = options.positive("bytes") as u64;
+            if len > max_bytes {
+                fail("--bytes must be at most --max-bytes");
+            }
+            run_demo(len, max_bytes)
+        }
+        other => fail(format_args!(
+            "--role must be demo, server or client, not '{other}'"
+        )),
+    };
+    if let Err(e) = outcome {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,373 @@
+//! Recipe 6.5: remote procedure calls. A tarpc service over TCP (JSON frames),
+//! three servers in a chain, each its own process: the client calls A, A calls
+//! B, B calls C, and C does the work. Every hop adds its name to a trace and
+//! passes the caller's deadline on; the answer is checked against a local run.
+//!
+//! Run: cargo run -p cookbook --features distributed --example ch06_05_rpc_chain
+//!      [-- --below 200000 --deadline-ms 5000]
+//! One server alone:  ... -- --role server --name C [--next 127.0.0.1:PORT]
+
+use cookbook::cli::{Options, fail};
+use cookbook::measure::ms;
+use cookbook::workload::count_primes;
+use futures::{StreamExt, future};
+use serde::{Deserialize, Serialize};
+use std::io::{self, BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::{Duration, Instant};
+use tarpc::serde_transport::tcp;
+use tarpc::server::{BaseChannel, Channel};
+use tarpc::tokio_serde::formats::Json;
+use tarpc::{client, context};
+
+/// The largest frame (one JSON request or response) a server or client accepts.
+const MAX_FRAME: usize = 64 * 1024;
+/// The largest job C takes on; a caller cannot make it count forever.
+const MAX_BELOW: u32 = 10_000_000;
+
+// ANCHOR: service
+/// One hop of a call: which server, and how much of the deadline it had left.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Hop {
+    server: String,
+    time_left_ms: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Answer {
+    primes: u64,
+    trace: Vec<Hop>,
+}
+
+/// The service: the macro turns the trait into request/response types, a
+/// `ChainClient` with one async method per call, and a `serve` function.
+#[tarpc::service]
+trait Chain {
+    /// Counts the primes below `below`; the last server in the chain does it,
+    /// after waiting `pause_ms` (to let a deadline expire on purpose).
+    async fn primes_below(trace: Vec<Hop>, below: u32, pause_ms: u64) -> Result<Answer, String>;
+}
+
+/// A server: its name and, unless it is the last, a client for the next one.
+#[derive(Clone)]
+struct Link {
+    name: String,
+    next: Option<ChainClient>,
+}
+
+impl Chain for Link {
+    async fn primes_below(
+        self,
+        ctx: context::Context,
+        mut trace: Vec<Hop>,
+        below: u32,
+        pause_ms: u64,
+    ) -> Result<Answer, String> {
+        let time_left = ctx.deadline.saturating_duration_since(Instant::now());
+        trace.push(Hop {
+            server: self.name.clone(),
+            time_left_ms: time_left.as_secs_f64() * 1e3,
+        });
+        if let Some(next) = &self.next {
+            // The same context goes on: the next server gets our deadline,
+            // so the whole chain gives up at the moment the client does.
+            return next
+                .primes_below(ctx, trace, below, pause_ms)
+                .await
+                .map_err(|e| format!("{}: calling the next server: {e}", self.name))?;
+        }
+        if below > MAX_BELOW {
+            return Err(format!("{}: below must be at most {MAX_BELOW}", self.name));
+        }
+        let mut watch = Unfinished {
+            server: &self.name,
+            finished: false,
+        };
+        tokio::time::sleep(Duration::from_millis(pause_ms)).await;
+        let primes = tokio::task::spawn_blocking(move || count_primes(0..below))
+            .await
+            .map_err(|e| e.to_string())?;
+        watch.finished = true;
+        Ok(Answer { primes, trace })
+    }
+}
+
+/// Says so on stderr when a handler is dropped before it finished: tarpc drops
+/// it when the call's deadline passes or the caller cancels the call.
+struct Unfinished<'a> {
+    server: &'a str,
+    finished: bool,
+}
+
+impl Drop for Unfinished<'_> {
+    fn drop(&mut self) {
+        if !self.finished {
+            eprintln!("server {}: call abandoned before it finished", self.server);
+        }
+    }
+}
+// ANCHOR_END: service
+
+// ANCHOR: server
+async fn connect(addr: SocketAddr) -> io::Result<ChainClient> {
+    let mut transport = tcp::connect(addr, Json::default);
+    transport.config_mut().max_frame_length(MAX_FRAME);
+    Ok(ChainClient::new(client::Config::default(), transport.await?).spawn())
+}
+
+/// The server role: serves on 127.0.0.1 (port chosen by the OS) until its
+/// standard input closes, which happens when the parent exits, however it exits.
+async fn run_server(name: String, next: Option<SocketAddr>) -> io::Result<()> {
+    let next = match next {
+        Some(addr) => Some(connect(addr).await?),
+        None => None,
+    };
+    let mut listener = tcp::listen("127.0.0.1:0", Json::default).await?;
+    listener.config_mut().max_frame_length(MAX_FRAME);
+    println!("listening on {}", listener.local_addr());
+
+    let link = Link { name, next };
+    let serve = listener
+        .filter_map(|connection| future::ready(connection.ok()))
+        .map(BaseChannel::with_defaults)
+        .for_each_concurrent(None, |channel| {
+            let link = link.clone();
+            channel.execute(link.serve()).for_each(|request| async {
+                tokio::spawn(request);
+            })
+        });
+
+    let (closed, stdin_closed) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        io::stdin().lock().lines().for_each(drop);
+        let _ = closed.send(());
+    });
+    tokio::select! {
+        _ = serve => {}
+        _ = stdin_closed => {}
+    }
+    Ok(())
+}
+// ANCHOR_END: server
+
+// ANCHOR: processes
+/// The three server processes. Dropping this (after the run, on an early
+/// return or in a panic) closes their stdin, waits, and kills any that linger.
+struct Chain3 {
+    servers: Vec<(String, Child, Option<ChildStdin>)>,
+}
+
+impl Chain3 {
+    /// Starts C, then B pointing at C, then A pointing at B; returns A's address.
+    fn start() -> io::Result<(Chain3, SocketAddr)> {
+        let mut chain = Chain3 {
+            servers: Vec::new(),
+        };
+        let mut next: Option<SocketAddr> = None;
+        for name in ["C", "B", "A"] {
+            let mut command = Command::new(std::env::current_exe()?);
+            command.args(["--role", "server", "--name", name]);
+            if let Some(addr) = next {
+                command.args(["--next", &addr.to_string()]);
+            }
+            let mut child = command
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()?;
+            let stdin = child.stdin.take();
+            let stdout = child.stdout.take().expect("piped");
+            let pid = child.id();
+            chain.servers.push((name.to_owned(), child, stdin));
+            let mut line = String::new();
+            BufReader::new(stdout).read_line(&mut line)?;
+            let addr: SocketAddr = line
+                .trim()
+                .strip_prefix("listening on ")
+                .and_then(|addr| addr.parse().ok())
+                .ok_or_else(|| io::Error::other(format!("server {name} said '{}'", line.trim())))?;
+            eprintln!("server {name}: pid {pid}, listening on {addr}");
+            next = Some(addr);
+        }
+        Ok((chain, next.expect("three servers")))
+    }
+
+    /// Closes every server's stdin, then waits for each to exit; returns
+    /// how many exited with status 0.
+    fn stop(&mut self) -> usize {
+        for (_, _, stdin) in &mut self.servers {
+            drop(stdin.take());
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut clean = 0;
+        for (name, child, _) in self.servers.drain(..) {
+            let mut child = child;
+            let status = loop {
+                match child.try_wait() {
+                    Ok(Some(status)) => break Some(status),
+                    Ok(None) if Instant::now() < deadline => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    _ => {
+                        eprintln!("server {name} did not stop: killing it");
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        break None;
+                    }
+                }
+            };
+            clean += usize::from(status.is_some_and(|s| s.success()));
+        }
+        clean
+    }
+}
+
+impl Drop for Chain3 {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+// ANCHOR_END: processes
+
+// ANCHOR: client
+/// A context whose deadline is `limit` from now.
+fn deadline_in(limit: Duration) -> context::Context {
+    let mut ctx = context::current();
+    ctx.deadline = Instant::now() + limit;
+    ctx
+}
+
+async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
+    let client = connect(a).await?;
+    let start_trace = vec![Hop {
+        server: "client".to_owned(),
+        time_left_ms: limit.as_secs_f64() * 1e3,
+    }];
+
+    // Call 1: the chain does the work within the deadline.
+    let answer = client
+        .primes_below(deadline_in(limit), start_trace.clone(), below, 0)
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
+    let local = count_primes(0..below);
+    let names: Vec<&str> = answer.trace.iter().map(|hop| hop.server.as_str()).collect();
+    assert_eq!(
+        names,
+        ["client", "A", "B", "C"],
+        "the call took another path"
+    );
+    assert!(
+        answer
+            .trace
+            .windows(2)
+            .all(|w| w[1].time_left_ms <= w[0].time_left_ms),
+        "the deadline grew along the chain: {:?}",
+        answer.trace
+    );
+    assert_eq!(
+        answer.primes, local,
+        "the chain's count differs from the local count"
+    );
+    println!(
+        "call 1: primes below {below}, deadline {} ms",
+        limit.as_millis()
+    );
+    println!("  path:      {}", names.join(" -> "));
+    let left: Vec<String> = answer.trace[1..]
+        .iter()
+        .map(|hop| format!("{} {:.1} ms", hop.server, hop.time_left_ms))
+        .collect();
+    println!("  time left: {}", left.join(", "));
+    println!(
+        "  answer:    {} (local count: {local}, equal)",
+        answer.primes
+    );
+
+    // Call 2: C is asked to wait longer than the deadline allows.
+    let short = Duration::from_millis(300);
+    let pause_ms = 2000;
+    let start = Instant::now();
+    let outcome = client
+        .primes_below(deadline_in(short), start_trace.clone(), below, pause_ms)
+        .await;
+    let waited = start.elapsed();
+    assert!(
+        matches!(outcome, Err(tarpc::client::RpcError::DeadlineExceeded)),
+        "expected the deadline to expire, got {outcome:?}"
+    );
+    assert!(short <= waited && waited < Duration::from_millis(pause_ms));
+    println!(
+        "call 2: deadline {} ms, C pauses {pause_ms} ms first",
+        short.as_millis()
+    );
+    println!("  error:     {} after {}", outcome.unwrap_err(), ms(waited));
+
+    // Call 3: the chain still serves after a call that was given up.
+    let again = client
+        .primes_below(deadline_in(limit), start_trace, below, 0)
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
+    assert_eq!(again.primes, local);
+    println!("call 3: the chain still answers: {} primes", again.primes);
+    Ok(())
+}
+// ANCHOR_END: client
+
+fn main() {
+    let options = Options::from_env(&[
+        ("role", "client"),
+        ("name", ""),
+        ("next", ""),
+        ("below", "200000"),
+        ("deadline-ms", "5000"),
+    ]);
+    let role: String = options.get("role");
+    let runtime = tokio::runtime::Runtime::new().expect("build the runtime");
+    match role.as_str() {
+        "server" => {
+            let name: String = options.get("name");
+            let next: String = options.get("next");
+            let next = match next.is_empty() {
+                true => None,
+                false => Some(options.get::<SocketAddr>("next")),
+            };
+            if name.is_empty() {
+                fail("--role server needs --name NAME");
+            }
+            if let Err(e) = runtime.block_on(run_server(name, next)) {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        }
+        "client" => {
+            let below: u32 = options.get("below");
+            if below > MAX_BELOW {
+                fail(format_args!("--below must be at most {MAX_BELOW}"));
+            }
+            let limit = Duration::from_millis(options.positive("deadline-ms") as u64);
+            // ANCHOR: main
+            let (mut chain, a) = match Chain3::start() {
+                Ok(started) => started,
+                Err(e) => {
+                    eprintln!("error: starting the servers: {e}");
+                    std::process::exit(1);
+                }
+            };
+            println!("chain: client -> A -> B -> C, three processes on 127.0.0.1");
+            let outcome = runtime.block_on(calls(a, below, limit));
+            let clean = chain.stop();
+            if let Err(e) = outcome {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+            assert_eq!(clean, 3, "a server did not exit cleanly");
+            println!("stopped: 3 servers, each exited with status 0");
+            // ANCHOR_END: main
+        }
+        other => fail(format_args!(
+            "--role must be client or server, not '{other}'"
+        )),
+    }
+}

@@ -1,0 +1,54 @@
+"""Recipe 6.2, the Python side: a Celery app with the same three tasks as the
+Rust worker in code/examples/ch06_02_celery_interop.rs, under the same names.
+
+Worker:   celery -A ch06_celery_app worker --pool solo --loglevel warning
+          (run in this folder; CELERY_BROKER_URL picks the Redis server,
+          redis://127.0.0.1:6379/0 by default)
+Producer: python ch06_02_python_producer.py
+"""
+
+import os
+
+from celery import Celery
+
+BROKER = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
+
+app = Celery("cookbook", broker=BROKER, backend=BROKER)
+app.conf.update(
+    task_serializer="json",  # never pickle: a message must not run code
+    accept_content=["json"],
+    result_serializer="json",
+    task_acks_late=True,  # acknowledge after the task ran (recipe 6.3)
+    worker_prefetch_multiplier=1,
+)
+
+
+def is_prime(n):
+    """Trial division by odd numbers, as cookbook::workload::is_prime."""
+    if n < 4:
+        return n >= 2
+    if n % 2 == 0:
+        return False
+    d = 3
+    while d * d <= n:
+        if n % d == 0:
+            return False
+        d += 2
+    return True
+
+
+# Explicit names: without them Celery names a task after its module
+# ("ch06_celery_app.add"), and the Rust side would have to know the file name.
+@app.task(name="cookbook.add")
+def add(a, b):
+    return a + b
+
+
+@app.task(name="cookbook.divide")
+def divide(a, b):
+    return a / b
+
+
+@app.task(name="cookbook.count_primes")
+def count_primes(start, end):
+    return sum(1 for n in range(start, end) if is_prime(n))
