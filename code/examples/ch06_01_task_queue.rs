@@ -57,7 +57,8 @@ async fn run_worker(storage: RedisStorage<CountPrimes>, name: String) {
         .build(count_primes_task);
     println!("ready"); // the producer waits for this line before pushing
     if let Err(e) = worker.run_until(worker_processes::stdin_closed()).await {
-        fail(format_args!("worker stopped: {e}"));
+        eprintln!("error: worker stopped: {e}");
+        std::process::exit(1);
     }
 }
 // ANCHOR_END: worker
@@ -123,6 +124,9 @@ async fn main() {
     let below: u32 = options.get("below");
     let tasks = options.positive("tasks");
     let workers: usize = options.get("workers");
+    if workers > 64 {
+        fail("at most 64 --workers");
+    }
     if role != "producer" && role != "worker" {
         fail(format_args!(
             "--role must be producer or worker, not '{role}'"
@@ -142,8 +146,8 @@ async fn main() {
         .queue(QUEUE)
         .batch_size(1)
         .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 of them
-        // before another worker declares this one dead.
+        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
+        // (30 x 100 ms) before another worker declares this one dead.
         .missed_heartbeats(30);
     let storage = RedisStorage::new(connection).with_config(config);
 

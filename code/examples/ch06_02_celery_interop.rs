@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 fn run_task(task: &TaskMessage) -> Outcome {
     let int = |i: usize| task.args.get(i).and_then(Value::as_i64);
     match (task.task.as_str(), int(0), int(1), task.args.len()) {
-        ("cookbook.add", Some(a), Some(b), 2) => Outcome::Success(json!(a + b)),
+        ("cookbook.add", Some(a), Some(b), 2) => match a.checked_add(b) {
+            Some(sum) => Outcome::Success(json!(sum)),
+            None => Outcome::builtin_error("OverflowError", "sum out of 64-bit range"),
+        },
         ("cookbook.divide", Some(_), Some(0), 2) => {
             Outcome::builtin_error("ZeroDivisionError", "division by zero")
         }
@@ -62,22 +65,16 @@ fn run_worker(mut conn: redis::Connection, queue: &str) -> redis::RedisResult<()
         let Some([_, raw]) = popped else {
             continue;
         };
-        let outcome = match TaskMessage::from_wire(&raw) {
+        match TaskMessage::from_wire(&raw) {
             Ok(task) => {
                 let outcome = run_task(&task);
                 celery::store_result(&mut conn, &task.id, &outcome)?;
-                println!(
-                    "ran {}{} {}",
-                    task.task,
-                    args_text(&task.args),
-                    text(&outcome)
-                );
-                continue;
+                let args = args_text(&task.args);
+                println!("ran {}{args} {}", task.task, text(&outcome));
             }
-            Err(reason) => reason,
-        };
-        // A message we cannot read has no id to store a result under.
-        eprintln!("dropped a message: {outcome}");
+            // No id to store a result under (recipe 6.3 keeps such messages).
+            Err(reason) => eprintln!("dropped a message: {reason}"),
+        }
     }
     Ok(())
 }

@@ -28,9 +28,12 @@ const FINISHED: &str = "cookbook:failures:finished"; // ids of finished tasks
 const APPLIED: &str = "cookbook:failures:applied"; // ids of deposits applied
 const BALANCE: &str = "cookbook:failures:balance";
 const STATS: &str = "cookbook:failures:stats";
+const WORKERS: &str = "cookbook:failures:workers"; // names of every worker seen
 const MAX_RETRIES: u32 = 3;
 const BACKOFF: Duration = Duration::from_millis(100); // doubles at each retry
 const ALIVE_FOR: Duration = Duration::from_secs(2); // a silent worker is dead after this
+const MAX_DEPOSIT: i64 = 1_000_000_000; // larger amounts are refused, never half-applied
+const DEAD_LETTER_KEEPS: usize = 4096; // bytes of a refused message kept for reading
 
 fn in_flight(worker: &str) -> String {
     format!("cookbook:failures:in-flight:{worker}")
@@ -40,21 +43,29 @@ fn alive(worker: &str) -> String {
 }
 
 // ANCHOR: scripts
-/// Finishing a task is one atomic step: take the message off the in-flight
-/// list, record the outcome, count it. A task id is finished at most once,
-/// even if a redelivered copy also ran to the end.
+/// Finishing a task is one step no other client can interleave with: take the
+/// message off the in-flight list, record the outcome, count it. A task id is
+/// finished at most once, even if a redelivered copy also ran to the end; a
+/// message without a readable id (ARGV[2] empty) only if we still held it.
 const FINISH: &str = r"
-redis.call('LREM', KEYS[1], 1, ARGV[1])
-if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
-redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400)
+local held = redis.call('LREM', KEYS[1], 1, ARGV[1])
+if ARGV[2] == '' then
+  if held == 0 then return 0 end
+elseif redis.call('SADD', KEYS[2], ARGV[2]) == 0 then
+  return 0
+end
+if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'EX', 86400) end
 redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
 if ARGV[5] ~= '' then redis.call('LPUSH', KEYS[5], ARGV[5]) end
 return 1";
 
-/// The deposit's effect, idempotent: applied only for an id never seen before.
+/// The deposit's effect, idempotent: applied only for an id never seen
+/// before. Redis does not roll a script back when a command in it fails, so
+/// the command that can fail (INCRBY) comes before the one that records the id.
 const DEPOSIT: &str = r"
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 0 end
 redis.call('INCRBY', KEYS[2], ARGV[2])
+redis.call('SADD', KEYS[1], ARGV[1])
 return 1";
 
 /// A retry: off the in-flight list, into the delayed set, due at ARGV[3] (ms).
@@ -89,12 +100,15 @@ struct Worker {
     crash_after_effect: bool,
 }
 
-// ANCHOR: serve
 impl Worker {
+    // ANCHOR: serve
     /// Takes messages until `stop` is set. Any Redis error ends this call; the
     /// caller reconnects and calls it again.
     fn serve(&self, conn: &mut redis::Connection, stop: &AtomicBool) -> redis::RedisResult<()> {
         let own_list = in_flight(&self.name);
+        // Alive before taking anything, so no one requeues what we hold.
+        conn.set_ex::<_, _, ()>(alive(&self.name), 1, ALIVE_FOR.as_secs())?;
+        conn.sadd::<_, _, ()>(WORKERS, &self.name)?;
         // Anything already on our list is not being worked on: we were just
         // started, or a reply from Redis was lost (e.g. it restarted right
         // after a move). Give it back.
@@ -121,14 +135,14 @@ impl Worker {
     fn handle(&self, conn: &mut redis::Connection, raw: &str) -> redis::RedisResult<()> {
         let task = match TaskMessage::from_wire(raw) {
             Ok(task) => task,
-            Err(reason) => return self.dead_letter(conn, raw, "poison", &reason, None),
+            Err(reason) => return self.dead_letter(conn, raw, "poison", &reason, ""),
         };
         let result = match task.task.as_str() {
             "cookbook.deposit" => self.deposit(conn, &task)?,
             "cookbook.flaky" => flaky(&task),
             other => {
                 let reason = format!("unknown task '{other}'");
-                return self.dead_letter(conn, raw, "poison", &reason, Some(&task.id));
+                return self.dead_letter(conn, raw, "poison", &reason, &task.id);
             }
         };
         match result {
@@ -158,7 +172,7 @@ impl Worker {
                     "{}: gave up after {MAX_RETRIES} retries: {error}",
                     task.task
                 );
-                self.dead_letter(conn, raw, "gave_up", &reason, Some(&task.id))
+                self.dead_letter(conn, raw, "gave_up", &reason, &task.id)
             }
         }
     }
@@ -172,19 +186,29 @@ impl Worker {
         conn: &mut redis::Connection,
         task: &TaskMessage,
     ) -> redis::RedisResult<Result<Value, String>> {
-        let Some(amount) = task.args.first().and_then(Value::as_i64) else {
-            return Ok(Err("deposit takes an integer amount".into()));
+        let amount = task.args.first().and_then(Value::as_i64);
+        let Some(amount) = amount.filter(|a| (1..=MAX_DEPOSIT).contains(a)) else {
+            return Ok(Err(format!(
+                "deposit takes an amount from 1 to {MAX_DEPOSIT}"
+            )));
         };
         // The demo kills worker-a when it reads this line. (No println!: it
         // panics if nobody reads our stdout any more.)
         let _ = writeln!(std::io::stdout(), "{} started {}", self.name, task.id);
         thread::sleep(self.task_time);
-        let applied: bool = Script::new(DEPOSIT)
+        let applied: bool = match Script::new(DEPOSIT)
             .key(APPLIED)
             .key(BALANCE)
             .arg(&task.id)
             .arg(amount)
-            .invoke(conn)?;
+            .invoke(conn)
+        {
+            Ok(applied) => applied,
+            // Redis refused the effect (an overflow, say): a task failure,
+            // not a lost connection, so it is retried and then dead-lettered.
+            Err(e) if !connection_lost(&e) => return Ok(Err(format!("refused by Redis: {e}"))),
+            Err(e) => return Err(e),
+        };
         if !applied {
             conn.hincr::<_, _, _, ()>(STATS, "duplicates_skipped", 1)?;
         }
@@ -205,6 +229,11 @@ impl Worker {
         counter: &str,
         dead_letter: &str,
     ) -> redis::RedisResult<()> {
+        let meta = if id.is_empty() {
+            String::new()
+        } else {
+            outcome.to_meta(id)
+        };
         Script::new(FINISH)
             .key(in_flight(&self.name))
             .key(FINISHED)
@@ -213,35 +242,42 @@ impl Worker {
             .key(DEAD)
             .arg(raw)
             .arg(id)
-            .arg(outcome.to_meta(id))
+            .arg(meta)
             .arg(counter)
             .arg(dead_letter)
             .invoke(conn)
     }
 
     /// Parks a message that will never succeed, with the reason, and goes on.
+    /// `id` is empty for a message too broken to have one.
     fn dead_letter(
         &self,
         conn: &mut redis::Connection,
         raw: &str,
         kind: &str,
         reason: &str,
-        id: Option<&str>,
+        id: &str,
     ) -> redis::RedisResult<()> {
-        let letter = json!({"reason": reason, "message": raw}).to_string();
-        // A message without a readable id is finished under its own text.
-        let id = id.map_or_else(|| format!("raw:{raw}"), str::to_owned);
+        let mut kept = DEAD_LETTER_KEEPS.min(raw.len());
+        while !raw.is_char_boundary(kept) {
+            kept -= 1;
+        }
+        let letter = json!({"reason": reason, "bytes": raw.len(), "message": &raw[..kept]});
         let outcome = Outcome::builtin_error("RuntimeError", reason);
-        self.finish(conn, raw, &id, &outcome, &format!("dead_{kind}"), &letter)
+        self.finish(
+            conn,
+            raw,
+            id,
+            &outcome,
+            &format!("dead_{kind}"),
+            &letter.to_string(),
+        )
     }
 
     fn requeue_orphans(&self, conn: &mut redis::Connection) -> redis::RedisResult<()> {
-        let lists: Vec<String> = conn.scan_match(in_flight("*"))?.collect::<Result<_, _>>()?;
-        for list in lists {
-            let worker = list.rsplit(':').next().unwrap_or_default();
-            if worker != self.name {
-                self.requeue(conn, worker, "if-dead")?;
-            }
+        let workers: Vec<String> = conn.smembers(WORKERS)?;
+        for worker in workers.iter().filter(|&worker| *worker != self.name) {
+            self.requeue(conn, worker, "if-dead")?;
         }
         Ok(())
     }
@@ -315,6 +351,12 @@ fn run_worker(client: redis::Client, worker: Worker) {
     }
 }
 // ANCHOR_END: reconnect
+
+/// Errors after which the worker reconnects, as opposed to errors Redis
+/// answered with.
+fn connection_lost(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() || e.is_timeout()
+}
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -411,8 +453,11 @@ fn wait_until_all_finished(client: &redis::Client, submitted: usize) -> Stats {
             .get_connection_with_timeout(Duration::from_secs(1))
             .and_then(|mut conn| {
                 let stats: Stats = conn.hgetall(STATS)?;
-                let count: usize = conn.scard(FINISHED)?;
-                Ok((stats, count))
+                let count: u64 = ["completed", "dead_poison", "dead_gave_up"]
+                    .iter()
+                    .map(|field| stats.get(*field).copied().unwrap_or(0))
+                    .sum();
+                Ok((stats, count as usize))
             });
         match finished {
             Ok((stats, count)) if count >= submitted => return stats,
@@ -420,7 +465,8 @@ fn wait_until_all_finished(client: &redis::Client, submitted: usize) -> Stats {
             Err(e) => eprintln!("demo: lost Redis ({e}); retrying"),
         }
         if Instant::now() > deadline {
-            fail("not every message finished within 60 s");
+            eprintln!("error: not every message finished within 60 s");
+            std::process::exit(1);
         }
         thread::sleep(Duration::from_millis(50));
     }

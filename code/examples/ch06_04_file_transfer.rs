@@ -4,7 +4,8 @@
 //!
 //! Run: cargo run -p cookbook --features distributed --example ch06_04_file_transfer
 //!      [-- --bytes 4194304 --max-bytes 16777216]
-//! The server alone:  ... -- --role server [--addr 127.0.0.1:0 --max-bytes N]
+//! The server alone:  ... -- --role server [--addr 127.0.0.1:0 --max-bytes N
+//!                           --max-connections 8 --deadline-ms 60000]
 //! The client alone:  ... -- --role client --addr 127.0.0.1:PORT --file PATH
 
 use cookbook::cli::{Options, fail};
@@ -15,6 +16,7 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -31,7 +33,8 @@ use std::time::{Duration, Instant};
 const MAGIC: &[u8; 4] = b"CBFT";
 /// Bytes read or written in one call; also the buffer each side allocates.
 const CHUNK: usize = 64 * 1024;
-/// A peer that goes silent this long is dropped, so no one holds a connection forever.
+/// A peer that goes silent this long is dropped. A peer that sends a byte now
+/// and then is not silent: the server's per-transfer deadline ends that one.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest reply line a client accepts.
 const MAX_REPLY: u64 = 200;
@@ -46,14 +49,56 @@ fn protocol_error(message: String) -> io::Error {
 // ANCHOR_END: protocol
 
 // ANCHOR: server
+/// What the server takes on.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// The largest file, checked against the header before the body is sent.
+    max_bytes: u64,
+    /// Transfers served at once; further connections wait in the kernel's queue.
+    connections: usize,
+    /// The longest one transfer may take, from accept to the last reply.
+    deadline: Duration,
+}
+
+/// The server's end of a connection. Every read stops at `deadline`, however
+/// the client paces its bytes, so no client holds a thread longer than that.
+struct Connection {
+    stream: TcpStream,
+    deadline: Instant,
+}
+
+impl Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use io::ErrorKind::{TimedOut, WouldBlock};
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if !left.is_zero() {
+            self.stream.set_read_timeout(Some(left.min(IO_TIMEOUT)))?;
+            match self.stream.read(buf) {
+                // A read that timed out: `WouldBlock` on Unix, `TimedOut` on Windows.
+                Err(e) if matches!(e.kind(), WouldBlock | TimedOut) => {}
+                done => return done,
+            }
+        }
+        let reason = match Instant::now() < self.deadline {
+            true => format!("the client sent nothing for {} s", IO_TIMEOUT.as_secs()),
+            false => "the transfer's deadline passed".to_owned(),
+        };
+        Err(io::Error::new(TimedOut, reason))
+    }
+}
+
 /// Serves one connection: checks the header and the size limit, hashes the
 /// body as it arrives (nothing is written to disk) and answers with what it got.
-fn receive(mut stream: TcpStream, max_bytes: u64) -> io::Result<u64> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+fn receive(stream: TcpStream, limits: Limits) -> io::Result<u64> {
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut connection = Connection {
+        stream,
+        deadline: Instant::now() + limits.deadline,
+    };
     let mut header = [0u8; 12];
-    stream.read_exact(&mut header)?;
+    connection.read_exact(&mut header)?;
     let length = u64::from_be_bytes(header[4..].try_into().expect("8 bytes"));
+    let max_bytes = limits.max_bytes;
     let refusal = if &header[..4] != MAGIC {
         Some("not a file transfer".to_owned())
     } else if length > max_bytes {
@@ -64,17 +109,17 @@ fn receive(mut stream: TcpStream, max_bytes: u64) -> io::Result<u64> {
         None
     };
     if let Some(reason) = refusal {
-        writeln!(stream, "ERR {reason}")?;
+        writeln!(connection.stream, "ERR {reason}")?;
         return Err(protocol_error(format!("refused: {reason}")));
     }
-    stream.write_all(b"READY\n")?;
+    connection.stream.write_all(b"READY\n")?;
 
     let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; CHUNK];
     let mut remaining = length;
     while remaining > 0 {
         let want = remaining.min(CHUNK as u64) as usize;
-        let got = stream.read(&mut buffer[..want])?;
+        let got = connection.read(&mut buffer[..want])?;
         if got == 0 {
             let received = length - remaining;
             return Err(protocol_error(format!(
@@ -85,29 +130,42 @@ fn receive(mut stream: TcpStream, max_bytes: u64) -> io::Result<u64> {
         remaining -= got as u64;
     }
     let mut claimed = [0u8; 32];
-    stream.read_exact(&mut claimed)?;
+    connection.read_exact(&mut claimed)?;
     let digest = hasher.finalize();
     if digest[..] != claimed {
         let reason = format!("hash mismatch: received data hashes to {}", hex(&digest));
-        writeln!(stream, "ERR {reason}")?;
+        writeln!(connection.stream, "ERR {reason}")?;
         return Err(protocol_error(reason));
     }
-    writeln!(stream, "OK {length} {}", hex(&digest))?;
+    writeln!(connection.stream, "OK {length} {}", hex(&digest))?;
     Ok(length)
 }
 
-/// The server role: a thread per connection, until standard input closes.
-fn run_server(addr: &str, max_bytes: u64) -> io::Result<()> {
+/// The server role: a thread per connection, at most `limits.connections` at
+/// once, until standard input closes.
+fn run_server(addr: &str, limits: Limits) -> io::Result<()> {
     let listener = TcpListener::bind(addr)?;
     // The parent (or the reader) learns the port the OS picked from this line.
     println!("listening on {}", listener.local_addr()?);
     io::stdout().flush()?;
+    // One token per transfer that may run: the accept loop takes one before
+    // it accepts, each transfer gives its token back when it ends. With none
+    // left the loop waits, and new connections queue in the kernel meanwhile.
+    let (give_back, tokens) = mpsc::sync_channel(limits.connections);
+    for _ in 0..limits.connections {
+        give_back.send(()).expect("room for every token");
+    }
     thread::spawn(move || {
-        for connection in listener.incoming() {
-            let Ok(stream) = connection else { continue };
+        while tokens.recv().is_ok() {
+            let Ok((stream, peer)) = listener.accept() else {
+                give_back.send(()).expect("the loop holds the receiver");
+                continue;
+            };
+            let give_back = give_back.clone();
             thread::spawn(move || {
-                let peer = stream.peer_addr().map_or("?".to_owned(), |a| a.to_string());
-                match receive(stream, max_bytes) {
+                let outcome = receive(stream, limits);
+                let _ = give_back.send(());
+                match outcome {
                     Ok(bytes) => eprintln!("server: {peer}: received {bytes} bytes"),
                     Err(e) => eprintln!("server: {peer}: {e}"),
                 }
@@ -139,7 +197,14 @@ fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Rece
     let mut read_reply = || -> io::Result<String> {
         let mut line = String::new();
         replies.set_limit(MAX_REPLY);
-        replies.read_line(&mut line)?;
+        replies.read_line(&mut line).map_err(|e| match e.kind() {
+            // A read that timed out: `WouldBlock` on Unix, `TimedOut` on Windows.
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no reply from the server in {} s", IO_TIMEOUT.as_secs()),
+            ),
+            _ => e,
+        })?;
         match line.trim_end().strip_prefix("ERR ") {
             Some(reason) => Err(io::Error::other(format!(
                 "the server refused the transfer: {reason}"
@@ -208,9 +273,12 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(max_bytes: u64) -> io::Result<ServerProcess> {
+    fn start(limits: Limits) -> io::Result<ServerProcess> {
         let mut child = Command::new(std::env::current_exe()?)
-            .args(["--role", "server", "--max-bytes", &max_bytes.to_string()])
+            .args(["--role", "server"])
+            .args(["--max-bytes", &limits.max_bytes.to_string()])
+            .args(["--max-connections", &limits.connections.to_string()])
+            .args(["--deadline-ms", &limits.deadline.as_millis().to_string()])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()?;
@@ -283,15 +351,21 @@ impl Drop for TestFile {
     }
 }
 
-fn run_demo(len: u64, max_bytes: u64) -> io::Result<()> {
+fn run_demo(len: u64, limits: Limits) -> io::Result<()> {
     let file = TestFile::create(len)?;
-    let mut server = ServerProcess::start(max_bytes)?;
+    let mut server = ServerProcess::start(limits)?;
     eprintln!(
         "server: pid {}, listening on {}",
         server.child.id(),
         server.addr
     );
-    println!("server:   a child process on 127.0.0.1, at most {max_bytes} bytes per file");
+    let max_bytes = limits.max_bytes;
+    println!("server:   a child process on 127.0.0.1, at most {max_bytes} bytes per file,");
+    println!(
+        "          at most {} transfers at once, each within {} ms",
+        limits.connections,
+        limits.deadline.as_millis()
+    );
 
     let start = Instant::now();
     let receipt = send_file(server.addr, &file.path)?;
@@ -313,6 +387,7 @@ fn run_demo(len: u64, max_bytes: u64) -> io::Result<()> {
     );
 
     // A transfer over the limit is refused after its header: no body is sent.
+    // (`main` keeps `max_bytes` under MAX_BYTES_LIMIT, so this cannot overflow.)
     let too_large = max_bytes + 1;
     match send(server.addr, too_large, io::repeat(0)) {
         Ok(receipt) => panic!("the server accepted {too_large} bytes: {receipt:?}"),
@@ -333,6 +408,13 @@ fn run_demo(len: u64, max_bytes: u64) -> io::Result<()> {
 }
 // ANCHOR_END: demo
 
+/// The largest `--max-bytes`: 1 TiB, far above what this server should take.
+const MAX_BYTES_LIMIT: u64 = 1 << 40;
+/// The largest `--max-connections`: each is a thread.
+const CONNECTIONS_LIMIT: usize = 1024;
+/// The largest `--deadline-ms`: one hour.
+const DEADLINE_MS_LIMIT: u64 = 3_600_000;
+
 fn main() {
     let options = Options::from_env(&[
         ("role", "demo"),
@@ -340,11 +422,32 @@ fn main() {
         ("file", ""),
         ("bytes", "4194304"),
         ("max-bytes", "16777216"),
+        ("max-connections", "8"),
+        ("deadline-ms", "60000"),
     ]);
     let role: String = options.get("role");
-    let max_bytes = options.positive("max-bytes") as u64;
+    let limits = Limits {
+        max_bytes: options.positive("max-bytes") as u64,
+        connections: options.positive("max-connections"),
+        deadline: Duration::from_millis(options.positive("deadline-ms") as u64),
+    };
+    if limits.max_bytes > MAX_BYTES_LIMIT {
+        fail(format_args!(
+            "--max-bytes must be at most {MAX_BYTES_LIMIT}"
+        ));
+    }
+    if limits.connections > CONNECTIONS_LIMIT {
+        fail(format_args!(
+            "--max-connections must be at most {CONNECTIONS_LIMIT}"
+        ));
+    }
+    if limits.deadline > Duration::from_millis(DEADLINE_MS_LIMIT) {
+        fail(format_args!(
+            "--deadline-ms must be at most {DEADLINE_MS_LIMIT}"
+        ));
+    }
     let outcome = match role.as_str() {
-        "server" => run_server(&options.get::<String>("addr"), max_bytes),
+        "server" => run_server(&options.get::<String>("addr"), limits),
         "client" => {
             let server: SocketAddr = options.get("addr");
             let file: String = options.get("file");
@@ -361,10 +464,10 @@ fn main() {
         }
         "demo" => {
             let len = options.positive("bytes") as u64;
-            if len > max_bytes {
+            if len > limits.max_bytes {
                 fail("--bytes must be at most --max-bytes");
             }
-            run_demo(len, max_bytes)
+            run_demo(len, limits)
         }
         other => fail(format_args!(
             "--role must be demo, server or client, not '{other}'"

@@ -19,6 +19,9 @@ use std::time::Duration;
 const QUEUE: &str = "cookbook-word-count";
 /// Larger chunks are refused: a message should stay well below Redis's limits.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
+/// Limits on what a message or an option may ask for.
+const MAX_PARTITIONS: usize = 1024;
+const MAX_WORKERS: usize = 64;
 
 type Counts = BTreeMap<String, u64>;
 
@@ -58,9 +61,12 @@ fn partition_of(word: &str, partitions: usize) -> usize {
 async fn run_job(job: Job) -> Result<Done, BoxDynError> {
     Ok(match job {
         Job::Map { text, partitions } => {
-            let mut parts = vec![Counts::new(); partitions.max(1)];
+            if !(1..=MAX_PARTITIONS).contains(&partitions) || text.len() > MAX_CHUNK_BYTES {
+                return Err("a map task over the limits".into());
+            }
+            let mut parts = vec![Counts::new(); partitions];
             for word in words(&text) {
-                *parts[partition_of(&word, partitions.max(1))]
+                *parts[partition_of(&word, partitions)]
                     .entry(word)
                     .or_default() += 1;
             }
@@ -201,15 +207,9 @@ async fn main() {
             "--role must be producer or worker, not '{role}'"
         ));
     }
-    let text = match file.as_str() {
-        "" => sample_text(),
-        path => std::fs::read_to_string(path).unwrap_or_else(|e| fail(format_args!("{path}: {e}"))),
-    };
-    let pieces = split_text(&text, chunks);
-    if let Some(big) = pieces.iter().find(|piece| piece.len() > MAX_CHUNK_BYTES) {
+    if workers > MAX_WORKERS || partitions > MAX_PARTITIONS {
         fail(format_args!(
-            "a chunk of {} bytes is over the {MAX_CHUNK_BYTES}-byte limit: use more --chunks",
-            big.len()
+            "at most {MAX_WORKERS} --workers and {MAX_PARTITIONS} --partitions"
         ));
     }
 
@@ -224,8 +224,8 @@ async fn main() {
         .queue(QUEUE)
         .batch_size(1)
         .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 of them
-        // before another worker declares this one dead.
+        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
+        // (30 x 100 ms) before another worker declares this one dead.
         .missed_heartbeats(30);
     let mut storage = RedisStorage::new(connection).with_config(config);
 
@@ -236,11 +236,23 @@ async fn main() {
             .build(run_job);
         println!("ready");
         if let Err(e) = worker.run_until(worker_processes::stdin_closed()).await {
-            fail(format_args!("worker stopped: {e}"));
+            eprintln!("error: worker stopped: {e}");
+            std::process::exit(1);
         }
         return;
     }
 
+    let text = match file.as_str() {
+        "" => sample_text(),
+        path => std::fs::read_to_string(path).unwrap_or_else(|e| fail(format_args!("{path}: {e}"))),
+    };
+    let pieces = split_text(&text, chunks);
+    if let Some(big) = pieces.iter().find(|piece| piece.len() > MAX_CHUNK_BYTES) {
+        fail(format_args!(
+            "a chunk of {} bytes is over the {MAX_CHUNK_BYTES}-byte limit: use more --chunks",
+            big.len()
+        ));
+    }
     let children = worker_processes::start(workers, |_| {
         ["--role", "worker", "--redis", &redis]
             .map(String::from)

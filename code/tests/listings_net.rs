@@ -1,14 +1,17 @@
 //! Runs the networking listings of chapter 6 (recipes 6.4 to 6.6, feature
 //! `distributed`): each under a timeout, its output compared with the captured
 //! output the book shows. Also checks what the pages promise beyond the
-//! output: the 6.4 server refuses an oversized file and keeps serving, and
-//! the 6.5 chain leaves no server process behind, even when its parent is killed.
+//! output: the 6.4 server refuses an oversized file and keeps serving, serves
+//! a limited number of transfers at once and ends one that outlives its
+//! deadline; the 6.5 servers cap the caller's deadline, and the chain leaves no
+//! server process behind, even when its parent is killed.
 
 #![cfg(feature = "distributed")]
 
 mod support;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,6 +23,13 @@ use support::{Compare, EXACT, MEASURED, UNORDERED};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn run_listing(name: &str, args: &[&str], compare: Compare) -> support::Run {
+    let run = run_listing_with(name, args);
+    support::check_against_captured(name, &run.stdout, compare);
+    run
+}
+
+/// Runs a listing with `args` under the timeout and checks that it succeeded.
+fn run_listing_with(name: &str, args: &[&str]) -> support::Run {
     let mut command = Command::new(support::example_binary(name));
     command.args(args);
     let run = support::run_with_timeout(command, TIMEOUT);
@@ -35,7 +45,6 @@ fn run_listing(name: &str, args: &[&str], compare: Compare) -> support::Run {
         run.stdout,
         run.stderr
     );
-    support::check_against_captured(name, &run.stdout, compare);
     run
 }
 
@@ -75,8 +84,23 @@ fn every_net_listing_rejects_bad_input_with_one_line_and_exit_2() {
             "ch06_04_file_transfer",
             vec!["--bytes", "9", "--max-bytes", "8"],
         ),
+        // u64::MAX: the demo's "one byte over the limit" would overflow.
+        (
+            "ch06_04_file_transfer",
+            vec!["--max-bytes", "18446744073709551615"],
+        ),
+        ("ch06_04_file_transfer", vec!["--max-connections", "0"]),
+        (
+            "ch06_04_file_transfer",
+            vec!["--deadline-ms", "18446744073709551615"],
+        ),
         ("ch06_05_rpc_chain", vec!["--role", "server"]),
         ("ch06_05_rpc_chain", vec!["--below", "999999999"]),
+        // `Instant::now() + deadline` would overflow.
+        (
+            "ch06_05_rpc_chain",
+            vec!["--deadline-ms", "18446744073709551615"],
+        ),
         ("ch06_06_csp", vec!["--workers", "0"]),
     ]);
     for (name, args) in cases {
@@ -219,6 +243,106 @@ fn ch06_04_server_refuses_an_oversized_file_and_keeps_serving() {
         log.contains("refused: file too large: 1001 bytes, limit 1000 bytes")
             && log.contains("received 1000 bytes"),
         "the server's log:\n{log}"
+    );
+}
+
+/// Recipe 6.4's connection cap and per-transfer deadline. With one transfer
+/// allowed at a time and 1 s per transfer, a client that sends its header and
+/// then one byte every 100 ms (never silent for `IO_TIMEOUT`) holds the only
+/// slot: a second client waits until the deadline ends the first transfer,
+/// then is served.
+#[test]
+fn ch06_04_server_caps_connections_and_ends_slow_transfers() {
+    let binary = support::example_binary("ch06_04_file_transfer");
+    let dir = std::env::temp_dir().join(format!("cookbook-net-slow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fits = test_file(&dir, "fits.bin", 1000);
+    let server = Server::start(
+        &binary,
+        &[
+            "--role",
+            "server",
+            "--max-connections",
+            "1",
+            "--deadline-ms",
+            "1000",
+        ],
+    );
+
+    let mut slow = TcpStream::connect(&server.addr).expect("connect");
+    slow.write_all(b"CBFT").unwrap();
+    slow.write_all(&1000u64.to_be_bytes()).unwrap();
+    let mut ready = String::new();
+    BufReader::new(slow.try_clone().unwrap())
+        .read_line(&mut ready)
+        .expect("read READY");
+    assert_eq!(ready, "READY\n");
+    let trickle = std::thread::spawn(move || {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if slow.write_all(b"x").is_err() {
+                return Some(start.elapsed()); // the server closed the connection
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    });
+
+    let start = Instant::now();
+    let mut command = Command::new(&binary);
+    command
+        .args(["--role", "client", "--addr", &server.addr, "--file"])
+        .arg(&fits);
+    let waiting = support::run_with_timeout(command, TIMEOUT);
+    let waited = start.elapsed();
+    let dropped_after = trickle.join().expect("the trickling thread");
+    let (code, log) = server.stop();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert!(
+        waiting.success(),
+        "the second client was not served once the slot was free:\n{}",
+        waiting.stderr
+    );
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the second client was served after {waited:?}, while the first held the only slot"
+    );
+    assert!(
+        dropped_after.is_some(),
+        "the server still took bytes from the slow client after 10 s"
+    );
+    assert_eq!(code, Some(0), "the server's exit status\n{log}");
+    assert!(
+        log.contains("the transfer's deadline passed") && log.contains("received 1000 bytes"),
+        "the server's log:\n{log}"
+    );
+}
+
+/// Recipe 6.5: a caller may ask for any deadline; each server caps it at 10 s
+/// (`MAX_BUDGET`), and the trace shows what each one had left.
+#[test]
+fn ch06_05_servers_cap_the_callers_deadline() {
+    let run = run_listing_with(
+        "ch06_05_rpc_chain",
+        &["--below", "1000", "--deadline-ms", "3600000"],
+    );
+    let line = run
+        .stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("time left: "))
+        .unwrap_or_else(|| panic!("no 'time left' line:\n{}", run.stdout));
+    let left: Vec<f64> = line
+        .split(", ")
+        .map(|hop| {
+            let ms = hop.split(' ').nth(1).expect("'A 9999.9 ms'");
+            ms.parse().expect("a number of ms")
+        })
+        .collect();
+    assert_eq!(left.len(), 3, "three hops in {line:?}");
+    assert!(
+        left.iter().all(|&ms| (5_000.0..=10_000.0).contains(&ms)),
+        "each server should have had at most 10 s of the caller's hour: {line:?}"
     );
 }
 

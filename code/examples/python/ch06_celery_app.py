@@ -18,8 +18,6 @@ app.conf.update(
     task_serializer="json",  # never pickle: a message must not run code
     accept_content=["json"],
     result_serializer="json",
-    task_acks_late=True,  # acknowledge after the task ran (recipe 6.3)
-    worker_prefetch_multiplier=1,
 )
 
 
