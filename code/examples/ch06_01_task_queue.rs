@@ -8,13 +8,12 @@
 //! A worker on its own (another terminal):  ... -- --role worker --name w3
 
 use apalis::prelude::*;
-use apalis_redis::{Config, RedisStorage};
+use apalis_redis::RedisStorage;
 use cookbook::cli::{Options, fail};
-use cookbook::worker_processes;
 use cookbook::workload::{count_primes, split};
+use cookbook::{task_queue, worker_processes};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
-use std::time::Duration;
 
 const QUEUE: &str = "cookbook-primes";
 
@@ -133,23 +132,7 @@ async fn main() {
         ));
     }
 
-    let connection = apalis_redis::connect(redis.as_str())
-        .await
-        .unwrap_or_else(|e| {
-            fail(format_args!(
-                "cannot reach Redis at {redis}: {e} (start one: redis-server --port 6379 --save '')"
-            ))
-        });
-    // One task per fetch, so an idle worker can take the next one; an idle
-    // worker looks for new tasks at every heartbeat (default: 30 s).
-    let config = Config::default()
-        .queue(QUEUE)
-        .batch_size(1)
-        .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
-        // (30 x 100 ms) before another worker declares this one dead.
-        .missed_heartbeats(30);
-    let storage = RedisStorage::new(connection).with_config(config);
+    let storage = task_queue::open(&redis, QUEUE).await;
 
     if role == "worker" {
         return run_worker(storage, options.get("name")).await;

@@ -8,13 +8,12 @@
 //!      [-- --redis redis://127.0.0.1:6379 --workers 2 --chunks 8 --partitions 4 --file text.txt]
 
 use apalis::prelude::*;
-use apalis_redis::{Config, RedisStorage};
+use apalis_redis::RedisStorage;
 use cookbook::cli::{Options, fail};
-use cookbook::worker_processes;
+use cookbook::{task_queue, worker_processes};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 const QUEUE: &str = "cookbook-word-count";
 /// Larger chunks are refused: a message should stay well below Redis's limits.
@@ -213,21 +212,7 @@ async fn main() {
         ));
     }
 
-    let connection = apalis_redis::connect(redis.as_str())
-        .await
-        .unwrap_or_else(|e| {
-            fail(format_args!(
-                "cannot reach Redis at {redis}: {e} (start one: redis-server --port 6379 --save '')"
-            ))
-        });
-    let config = Config::default()
-        .queue(QUEUE)
-        .batch_size(1)
-        .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
-        // (30 x 100 ms) before another worker declares this one dead.
-        .missed_heartbeats(30);
-    let mut storage = RedisStorage::new(connection).with_config(config);
+    let mut storage = task_queue::open(&redis, QUEUE).await;
 
     if role == "worker" {
         let worker = WorkerBuilder::new(format!("wc-{}", std::process::id()))

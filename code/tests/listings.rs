@@ -5,29 +5,11 @@
 mod support;
 
 use std::process::Command;
-use std::time::Duration;
 #[allow(unused_imports)] // Each mode is there for the listings that need it.
 use support::{Compare, EXACT, MEASURED, UNORDERED};
 
-/// Generous: these machines are shared. A listing that hangs fails; it never hangs CI.
-const TIMEOUT: Duration = Duration::from_secs(120);
-
 fn run_listing(name: &str, args: &[&str], compare: Compare) {
-    let mut command = Command::new(support::example_binary(name));
-    command.args(args);
-    let run = support::run_with_timeout(command, TIMEOUT);
-    assert!(
-        !run.timed_out,
-        "{name} hung: killed after {TIMEOUT:?}\nstdout:\n{}",
-        run.stdout
-    );
-    assert!(
-        run.success(),
-        "{name} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
+    let run = support::run_listing(name, args);
     support::check_against_captured(name, &run.stdout, compare);
 }
 
@@ -100,21 +82,8 @@ fn ch02_19_gil_python() {
     let script = support::workspace_root().join("code/examples/python/ch02_19_gil.py");
     let mut command = Command::new("python3");
     command.arg(&script);
-    let run = support::run_with_timeout(command, TIMEOUT);
-    assert!(
-        !run.timed_out,
-        "{} hung: killed after {TIMEOUT:?}\nstdout:\n{}",
-        script.display(),
-        run.stdout
-    );
-    assert!(
-        run.success(),
-        "{} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        script.display(),
-        run.status,
-        run.stdout,
-        run.stderr
-    );
+    let run = support::run_with_timeout(command, support::TIMEOUT);
+    let run = support::expect_success(&script.display().to_string(), run);
     support::check_against_captured("ch02_19_gil_python", &run.stdout, MEASURED);
 }
 
@@ -140,7 +109,7 @@ fn rejected_by_rustc(name: &str, error: &str) {
         ])
         .arg(&out_dir)
         .arg(format!("code/compile_fail/{name}.rs"));
-    let run = support::run_with_timeout(command, TIMEOUT);
+    let run = support::run_with_timeout(command, support::TIMEOUT);
     let _ = std::fs::remove_dir_all(&out_dir);
     assert!(!run.timed_out, "rustc hung on {name}");
     assert_eq!(
@@ -198,25 +167,7 @@ fn ch02_04_spawn_borrow() {
 #[test]
 fn every_listing_rejects_bad_input_with_one_line_and_exit_2() {
     for name in LISTINGS {
-        let mut command = Command::new(support::example_binary(name));
-        command.args(["--no-such-option", "1"]);
-        let run = support::run_with_timeout(command, TIMEOUT);
-        assert_eq!(
-            run.code(),
-            Some(2),
-            "{name}: exit status for bad input\n{}",
-            run.stderr
-        );
-        assert!(
-            run.stdout.is_empty(),
-            "{name}: printed to stdout on bad input"
-        );
-        let lines: Vec<&str> = run.stderr.lines().collect();
-        assert!(
-            lines.len() == 1 && lines[0].starts_with("error: "),
-            "{name}: expected one 'error: ...' line, got:\n{}",
-            run.stderr
-        );
+        support::expect_usage_error(name, &["--no-such-option", "1"], "--no-such-option");
     }
 }
 

@@ -23,29 +23,9 @@ use std::time::Duration;
 use support::redis_server::RedisServer;
 use support::{EXACT, Run};
 
-const TIMEOUT: Duration = Duration::from_secs(120);
-
 /// Runs a listing to the end under the timeout; it must exit 0.
 fn run(name: &str, args: &[&str]) -> Run {
-    let mut command = Command::new(support::example_binary(name));
-    command.args(args);
-    checked(name, support::run_with_timeout(command, TIMEOUT))
-}
-
-fn checked(what: &str, run: Run) -> Run {
-    assert!(
-        !run.timed_out,
-        "{what} hung: killed after {TIMEOUT:?}\n{}",
-        run.stdout
-    );
-    assert!(
-        run.success(),
-        "{what} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
-    run
+    support::run_listing(name, args)
 }
 
 /// A process that runs beside the test (a worker): its stdout is collected,
@@ -137,10 +117,8 @@ fn ch06_02_python_producer_rust_worker() {
     producer
         .arg("ch06_02_python_producer.py")
         .env("CELERY_BROKER_URL", redis.url());
-    let run = checked(
-        "the Python producer",
-        support::run_with_timeout(producer, TIMEOUT),
-    );
+    let run = support::run_with_timeout(producer, support::TIMEOUT);
+    let run = support::expect_success("the Python producer", run);
     support::check_against_captured("ch06_02_python_producer", &run.stdout, EXACT);
     support::check_against_captured("ch06_02_rust_worker", &worker.stop(), EXACT);
 }
@@ -178,10 +156,10 @@ fn ch06_03_survives_a_redis_restart() {
     let mut redis = RedisServer::start_persistent();
     let mut command = Command::new(support::example_binary("ch06_03_failures"));
     command.args(["--redis", &redis.url(), "--task-ms", "300"]);
-    let demo = thread::spawn(move || support::run_with_timeout(command, TIMEOUT));
+    let demo = thread::spawn(move || support::run_with_timeout(command, support::TIMEOUT));
     thread::sleep(Duration::from_millis(1200));
     redis.restart(Duration::from_secs(1));
-    let run = checked("ch06_03_failures across a restart", demo.join().unwrap());
+    let run = support::expect_success("ch06_03_failures across a restart", demo.join().unwrap());
     assert!(
         run.stderr.contains("lost Redis"),
         "Redis was not restarted mid-run:\n{}",
@@ -222,16 +200,7 @@ fn distributed_listings_refuse_bad_input_and_a_missing_broker() {
                 "cannot reach Redis",
             ),
         ] {
-            let mut command = Command::new(support::example_binary(name));
-            command.args(args);
-            let run = support::run_with_timeout(command, TIMEOUT);
-            assert_eq!(run.code(), Some(2), "{name} {args:?}: {}", run.stderr);
-            let lines: Vec<&str> = run.stderr.lines().collect();
-            assert!(
-                lines.len() == 1 && lines[0].starts_with("error: ") && lines[0].contains(says),
-                "{name} {args:?}: expected one 'error: ...{says}...' line, got:\n{}",
-                run.stderr
-            );
+            support::expect_usage_error(name, args, says);
         }
     }
 }

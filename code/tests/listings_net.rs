@@ -23,28 +23,8 @@ use support::{Compare, EXACT, MEASURED, UNORDERED};
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn run_listing(name: &str, args: &[&str], compare: Compare) -> support::Run {
-    let run = run_listing_with(name, args);
+    let run = support::run_listing(name, args);
     support::check_against_captured(name, &run.stdout, compare);
-    run
-}
-
-/// Runs a listing with `args` under the timeout and checks that it succeeded.
-fn run_listing_with(name: &str, args: &[&str]) -> support::Run {
-    let mut command = Command::new(support::example_binary(name));
-    command.args(args);
-    let run = support::run_with_timeout(command, TIMEOUT);
-    assert!(
-        !run.timed_out,
-        "{name} hung: killed after {TIMEOUT:?}\nstdout:\n{}\nstderr:\n{}",
-        run.stdout, run.stderr
-    );
-    assert!(
-        run.success(),
-        "{name} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
-        run.status,
-        run.stdout,
-        run.stderr
-    );
     run
 }
 
@@ -104,26 +84,7 @@ fn every_net_listing_rejects_bad_input_with_one_line_and_exit_2() {
         ("ch06_06_csp", vec!["--workers", "0"]),
     ]);
     for (name, args) in cases {
-        let mut command = Command::new(support::example_binary(name));
-        command.args(&args);
-        let run = support::run_with_timeout(command, TIMEOUT);
-        assert_eq!(
-            run.code(),
-            Some(2),
-            "{name} {args:?}: exit status for bad input\n{}",
-            run.stderr
-        );
-        assert!(
-            run.stdout.is_empty(),
-            "{name} {args:?}: printed to stdout on bad input:\n{}",
-            run.stdout
-        );
-        let lines: Vec<&str> = run.stderr.lines().collect();
-        assert!(
-            lines.len() == 1 && lines[0].starts_with("error: "),
-            "{name} {args:?}: expected one 'error: ...' line, got:\n{}",
-            run.stderr
-        );
+        support::expect_usage_error(name, &args, "");
     }
 }
 
@@ -323,7 +284,7 @@ fn ch06_04_server_caps_connections_and_ends_slow_transfers() {
 /// (`MAX_BUDGET`), and the trace shows what each one had left.
 #[test]
 fn ch06_05_servers_cap_the_callers_deadline() {
-    let run = run_listing_with(
+    let run = support::run_listing(
         "ch06_05_rpc_chain",
         &["--below", "1000", "--deadline-ms", "3600000"],
     );

@@ -88,6 +88,66 @@ pub fn example_binary(name: &str) -> PathBuf {
     binary
 }
 
+/// Generous: these machines are shared. A listing that hangs fails; it never hangs CI.
+pub const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs the example `name` with `args` under [`TIMEOUT`]; it must exit 0.
+pub fn run_listing(name: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(example_binary(name));
+    command.args(args);
+    expect_success(name, run_with_timeout(command, TIMEOUT))
+}
+
+/// Asserts that `run` (of `what`) finished in time with status 0, showing
+/// its output if not.
+pub fn expect_success(what: &str, run: Run) -> Run {
+    assert!(
+        !run.timed_out,
+        "{what} hung: killed after the timeout\nstdout:\n{}\nstderr:\n{}",
+        run.stdout, run.stderr
+    );
+    assert!(
+        run.success(),
+        "{what} failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        run.status,
+        run.stdout,
+        run.stderr
+    );
+    run
+}
+
+/// Runs the example `name` with bad `args`: it must print nothing on stdout,
+/// one `error: ...` line containing `says` on stderr, and exit 2.
+pub fn expect_usage_error(name: &str, args: &[&str], says: &str) {
+    let mut command = Command::new(example_binary(name));
+    command.args(args);
+    let run = run_with_timeout(command, TIMEOUT);
+    expect_error(&format!("{name} {args:?}"), &run, 2, says);
+}
+
+/// Asserts that `run` (of `what`) ended with exit status `code`, nothing on
+/// stdout and one `error: ...` line containing `says` on stderr.
+pub fn expect_error(what: &str, run: &Run, code: i32, says: &str) {
+    assert!(!run.timed_out, "{what} hung: killed after the timeout");
+    assert_eq!(
+        run.code(),
+        Some(code),
+        "{what}: exit status\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.is_empty(),
+        "{what}: printed to stdout:\n{}",
+        run.stdout
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert!(
+        lines.len() == 1 && lines[0].starts_with("error: ") && lines[0].contains(says),
+        "{what}: expected one 'error: ...{says}...' line, got:\n{}",
+        run.stderr
+    );
+}
+
 /// Runs `program` with `args`, killing it and everything it started if it
 /// has not finished within `timeout`.
 pub fn run_with_timeout(mut command: Command, timeout: Duration) -> Run {
