@@ -59,6 +59,11 @@ step clippy cargo clippy --workspace --all-targets "${cargo_features[@]}" -- -D 
 # The listing tests run the example binaries: build them first (a filtered
 # `cargo test` does not always rebuild an edited example).
 step examples cargo build --workspace --examples "${cargo_features[@]}"
+# Chapter 8's CUDA kernels without a GPU: NVRTC compiles each to PTX, ptxas
+# validates it for sm_70/80/90; the self-test proves broken kernels fail.
+step kernels bash -c 'scripts/check-kernels && scripts/check-kernels --self-test'
+# Chapter 8's CUDA host code, type-checked against cust (not linked: no driver).
+step cuda-check scripts/ch08-cuda-check
 step cargo-test cargo test --workspace "${cargo_features[@]}"
 # Every interleaving of chapter 2's primitives (loom), in a build of its own.
 step loom env RUSTFLAGS="--cfg cookbook_loom" CARGO_TARGET_DIR=target/loom \
