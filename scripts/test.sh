@@ -29,7 +29,7 @@ fi
 if ldconfig -p 2>/dev/null | grep -q 'libcuda\.so'; then
     features+=(cuda)
 else
-    skipped+=("cuda: no NVIDIA driver (libcuda.so): CUDA code is not run on this machine")
+    skipped+=("cuda: no NVIDIA driver (libcuda.so): CUDA host code type-checked and kernels PTX-validated, not run")
 fi
 feature_list=$(IFS=,; echo "${features[*]}")
 echo "test: features enabled: ${feature_list:-none}"
