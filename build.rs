@@ -4,15 +4,18 @@
 //!    `{{#title}}` directives in every chapter exactly as mdBook 0.5.4's `links`
 //!    preprocessor does, and writes the result to `$OUT_DIR/expanded/<book>/`.
 //!    `tests/expansion.rs` proves the result byte-for-byte equal to mdBook's own.
-//! 2. Prepares the expanded chapters for skeptic (`$OUT_DIR/skeptic/`): a block whose
-//!    info string carries our `skeptic` marker is `ignore`d by `mdbook test` (rustdoc
-//!    cannot tell which of several builds of an external crate to link), so here the
-//!    marker and the `ignore` are removed and skeptic compiles and runs the block.
-//!    A block marked `ignore` alone (a view of a library module, compiled and
-//!    tested with the crate) or `compile_fail` is left out of skeptic's tests, and
-//!    so is a block marked `needs-<feature>` (a listing that needs MPI or a GPU,
-//!    built under its feature and run by that feature's test runner).
-//! 3. Generates the skeptic tests (`tests/skeptic.rs` includes them).
+//! 2. Checks what a reader would see, and stops the build naming the page and
+//!    the directive or block at fault: an include of a missing file or anchor
+//!    (mdBook shows nothing there and carries on), a Rust block that shows no
+//!    line or more than 60, one that starts or ends inside a `{ }` block, and a
+//!    block whose Run button would send crates the Rust Playground lacks.
+//! 3. Prepares the expanded chapters for skeptic (`$OUT_DIR/skeptic/`): a block
+//!    marked `needs-<feature>` (a listing that needs MPI, Redis or a GPU, run by
+//!    that feature's own test runner) or `compile_fail` (checked, with its
+//!    error, by code/tests/listings.rs) becomes `text`; skeptic compiles and
+//!    runs every other Rust block as rustdoc would, against this package's
+//!    dependencies only.
+//! 4. Generates the skeptic tests (`tests/skeptic.rs` includes them).
 
 use regex::{Captures, Regex};
 use std::env;
@@ -24,8 +27,8 @@ use std::sync::LazyLock;
 /// mdBook stops expanding nested includes at this depth.
 const MAX_NESTED_DEPTH: usize = 10;
 
-/// The books to expand: the real one (also tested by skeptic) and a fixture that
-/// exercises every corner of the directive syntax.
+/// The books to expand: the real one (checked, and tested by skeptic) and a
+/// fixture that exercises every corner of the directive syntax, mistakes included.
 const BOOKS: &[(&str, &str, bool)] = &[
     ("book", "book", true),
     ("fixture", "tests/expansion-fixture/src", false),
@@ -34,9 +37,13 @@ const BOOKS: &[(&str, &str, bool)] = &[
 fn main() {
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={PLAYGROUND_CRATES}");
+    let playground_crates = read_playground_crates();
+    let mut problems = Vec::new();
+    check_book_deps(&mut problems);
 
     let mut skeptic_inputs = Vec::new();
-    for &(name, src, tested_by_skeptic) in BOOKS {
+    for &(name, src, strict) in BOOKS {
         let src = Path::new(src);
         println!(
             "cargo:rerun-if-changed={}",
@@ -49,17 +56,27 @@ fn main() {
                 .expect("chapter is under its book");
             let text = read(&chapter);
             let mut included = Vec::new();
+            let mut missing_anchors = Vec::new();
             let base = chapter.parent().expect("a chapter has a folder");
-            let expanded = expand(&text, base, 0, &mut included)
+            let expanded = expand(&text, base, 0, &mut included, &mut missing_anchors)
                 .unwrap_or_else(|e| panic!("{}: {e}", chapter.display()));
             for file in included {
                 println!("cargo:rerun-if-changed={}", file.display());
+            }
+            if strict {
+                let page = chapter.display();
+                problems.extend(missing_anchors.iter().map(|m| format!("{page}: {m}")));
+                problems.extend(
+                    check_blocks(&text, &expanded, &playground_crates)
+                        .into_iter()
+                        .map(|p| format!("{page}: {p}")),
+                );
             }
             write(
                 &out_dir.join("expanded").join(name).join(relative),
                 &expanded,
             );
-            if tested_by_skeptic {
+            if strict {
                 // Skeptic names its tests after the file: `ch01_01_simd_sect_...`.
                 let flat_name = relative.to_string_lossy().replace(['/', '\\'], "_");
                 let for_skeptic = out_dir.join("skeptic").join(flat_name);
@@ -67,6 +84,14 @@ fn main() {
                 skeptic_inputs.push(for_skeptic);
             }
         }
+    }
+    if !problems.is_empty() {
+        eprintln!(
+            "error: the book has {} problem(s) a reader would see:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        );
+        std::process::exit(1);
     }
     skeptic_inputs.sort();
     skeptic::generate_doc_tests(&skeptic_inputs);
@@ -185,6 +210,22 @@ impl<'a> Directive<'a> {
             | Directive::Playground(path, _) => Some(base.join(path)),
             Directive::Escaped(_) | Directive::Title => None,
         }
+    }
+
+    /// The anchor this directive names, if the file it includes has no such anchor.
+    fn missing_anchor(&self, base: &Path) -> Option<&str> {
+        let (Directive::Include(path, Selection::Anchor(anchor))
+        | Directive::RustdocInclude(path, Selection::Anchor(anchor))) = self
+        else {
+            return None;
+        };
+        let text = fs::read_to_string(base.join(path)).ok()?;
+        let found = text.lines().any(|line| {
+            ANCHOR_START
+                .captures(line)
+                .is_some_and(|start| &start["anchor_name"] == anchor)
+        });
+        (!found).then_some(anchor.as_str())
     }
 
     fn render(&self, base: &Path) -> Result<String, String> {
@@ -327,6 +368,7 @@ fn expand(
     base: &Path,
     depth: usize,
     included: &mut Vec<PathBuf>,
+    missing_anchors: &mut Vec<String>,
 ) -> Result<String, String> {
     let mut out = String::with_capacity(text.len());
     let mut copied_up_to = 0;
@@ -337,13 +379,25 @@ fn expand(
         let whole = captures.get(0).expect("a match has group 0");
         out.push_str(&text[copied_up_to..whole.start()]);
         let rendered = directive.render(base)?;
+        if let Some(anchor) = directive.missing_anchor(base) {
+            missing_anchors.push(format!(
+                "`{}` names anchor '{anchor}', which the file does not have (mdBook would show nothing)",
+                whole.as_str()
+            ));
+        }
         if depth >= MAX_NESTED_DEPTH {
             return Err(format!("includes nested deeper than {MAX_NESTED_DEPTH}"));
         }
         match directive.included_file(base) {
             Some(file) => {
                 let folder = file.parent().expect("an included file has a folder");
-                out.push_str(&expand(&rendered, folder, depth + 1, included)?);
+                out.push_str(&expand(
+                    &rendered,
+                    folder,
+                    depth + 1,
+                    included,
+                    missing_anchors,
+                )?);
                 included.push(file);
             }
             None => out.push_str(&rendered),
@@ -357,17 +411,14 @@ fn expand(
 // ---------------------------------------------------------------------------
 // Preparing the expanded chapters for skeptic.
 
-/// The marker that hands a block from `mdbook test` to skeptic.
-const SKEPTIC_MARKER: &str = "skeptic";
-
 /// `needs-mpi` on a block: a listing of a feature's, run by the feature's own
-/// test runner rather than by skeptic.
+/// test runner rather than by skeptic or `mdbook test` (the block is `ignore`d).
 const FEATURE_MARKER: &str = "needs-";
 
-/// Rewrites opening fences for skeptic. A block marked `skeptic` loses the marker
-/// and `ignore`, so skeptic compiles and runs it; a block `ignore`d without the
-/// marker, marked `compile_fail`, or marked `needs-<feature>` becomes `text`, so
-/// skeptic leaves it out.
+/// Rewrites opening fences for skeptic: a block marked `needs-<feature>` or
+/// `compile_fail` becomes `text`, which skeptic leaves out; every other block
+/// keeps its info string, and skeptic treats it as rustdoc would (`ignore`,
+/// `no_run`, `should_panic`).
 fn unmark_skeptic_blocks(chapter: &str) -> String {
     let mut out = String::with_capacity(chapter.len());
     let mut fence: Option<String> = None;
@@ -377,37 +428,18 @@ fn unmark_skeptic_blocks(chapter: &str) -> String {
         match &fence {
             None if ticks >= 3 => {
                 fence = Some("`".repeat(ticks));
-                let tokens: Vec<&str> = trimmed[ticks..]
-                    .trim_end()
-                    .split(',')
-                    .map(str::trim)
-                    .collect();
-                let needs_feature = tokens.iter().any(|t| t.starts_with(FEATURE_MARKER));
-                let info = if needs_feature {
-                    // A listing that needs a system component (MPI, a GPU...): the
-                    // block is its whole example file, which cargo builds under the
-                    // feature and the feature's own runner runs (under mpiexec, on
-                    // a device). Skeptic could only compile it again, and cannot see
-                    // a feature's optional crates.
-                    "text".to_owned()
-                } else if tokens.contains(&SKEPTIC_MARKER) {
-                    let kept: Vec<&str> = tokens
-                        .into_iter()
-                        .filter(|t| *t != SKEPTIC_MARKER && *t != "ignore")
-                        .collect();
-                    kept.join(",")
-                } else if tokens.contains(&"ignore") || tokens.contains(&"compile_fail") {
-                    // Shown, not run here: a library module the crate compiles and
-                    // tests itself, or a program that must not compile (rustdoc
-                    // checks that, and code/tests/listings.rs checks the error).
-                    "text".to_owned()
-                } else {
-                    out.push_str(line);
+                let tokens = info_tokens(&trimmed[ticks..]);
+                // A listing that needs a system component (MPI, a GPU...) is
+                // built under its feature and run by that feature's runner (under
+                // mpiexec, on a device, next to Redis). A program that must not
+                // compile is checked with its error by code/tests/listings.rs.
+                if tokens.iter().any(|t| t.starts_with(FEATURE_MARKER))
+                    || tokens.contains(&"compile_fail")
+                {
+                    let indent = &line[..line.len() - trimmed.len()];
+                    out.push_str(&format!("{indent}{}text\n", "`".repeat(ticks)));
                     continue;
-                };
-                let indent = &line[..line.len() - trimmed.len()];
-                out.push_str(&format!("{indent}{}{info}\n", "`".repeat(ticks)));
-                continue;
+                }
             }
             Some(open) if trimmed.trim_end() == open.as_str() => fence = None,
             _ => {}
@@ -415,4 +447,224 @@ fn unmark_skeptic_blocks(chapter: &str) -> String {
         out.push_str(line);
     }
     out
+}
+
+/// The comma-separated words of a fence's info string: `rust,no_run` gives
+/// `["rust", "no_run"]`.
+fn info_tokens(info: &str) -> Vec<&str> {
+    info.trim()
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------
+// What a reader sees: the checks on every block of the real book.
+
+/// The most lines a block may show; longer code is split into anchored parts
+/// with prose between them.
+const MAX_SHOWN_LINES: usize = 60;
+
+/// The crates on the Rust Playground that the book's blocks may name, one per
+/// line; the browser test answers the playground's crate-list request with it.
+const PLAYGROUND_CRATES: &str = "tests/browser/playground-crates.txt";
+
+fn read_playground_crates() -> Vec<String> {
+    read(Path::new(PLAYGROUND_CRATES))
+        .lines()
+        .map(|line| line.split('#').next().unwrap_or("").trim())
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One fenced code block of an expanded chapter.
+struct Block<'a> {
+    /// Line number of the opening fence, from 1.
+    line: usize,
+    info: Vec<&'a str>,
+    code: Vec<&'a str>,
+}
+
+fn fenced_blocks(chapter: &str) -> Vec<Block<'_>> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(String, Block)> = None;
+    for (index, line) in chapter.lines().enumerate() {
+        let trimmed = line.trim_start();
+        let ticks = trimmed.len() - trimmed.trim_start_matches('`').len();
+        match open.as_mut() {
+            None if ticks >= 3 => {
+                let block = Block {
+                    line: index + 1,
+                    info: info_tokens(&trimmed[ticks..]),
+                    code: Vec::new(),
+                };
+                open = Some(("`".repeat(ticks), block));
+            }
+            None => {}
+            Some((fence, _)) if trimmed.trim_end() == fence.as_str() => {
+                blocks.push(open.take().expect("a block is open").1);
+            }
+            Some((_, block)) => block.code.push(line),
+        }
+    }
+    blocks
+}
+
+/// rustdoc and mdBook hide a line of a Rust block that starts with `# ` (after
+/// indentation) or is a lone `#`.
+fn is_hidden(line: &str) -> bool {
+    let trimmed = line.trim_start();
+    trimmed == "#" || trimmed.starts_with("# ")
+}
+
+/// The problems of a chapter's Rust blocks, each naming the block by its line
+/// in the page as written (`source`) and the directive that fills it.
+fn check_blocks(source: &str, expanded: &str, playground_crates: &[String]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let written = fenced_blocks(source);
+    let blocks = fenced_blocks(expanded);
+    // Includes in this book sit inside fences, so the blocks pair up one to one.
+    let paired = written.len() == blocks.len();
+    for (index, block) in blocks.iter().enumerate() {
+        if block.info.first().is_none_or(|&lang| lang != "rust") {
+            continue;
+        }
+        let at = match written.get(index).filter(|_| paired) {
+            Some(page_block) => format!(
+                "the Rust block at line {} ({})",
+                page_block.line,
+                page_block.code.join(" ").trim()
+            ),
+            None => format!("the Rust block at line {} of the expanded page", block.line),
+        };
+        let shown: Vec<&str> = block
+            .code
+            .iter()
+            .copied()
+            .filter(|line| !is_hidden(line))
+            .collect();
+        if shown.iter().all(|line| line.trim().is_empty()) {
+            problems.push(format!(
+                "{at} shows no line (an anchor that encloses nothing?)"
+            ));
+            continue;
+        }
+        if shown.len() > MAX_SHOWN_LINES {
+            problems.push(format!(
+                "{at} shows {} lines; at most {MAX_SHOWN_LINES}: split it into anchored parts",
+                shown.len()
+            ));
+        }
+        if let Err(why) = check_braces(&shown) {
+            problems.push(format!("{at} {why}"));
+        }
+        // mdBook gives a Rust block a Run button unless it is `ignore`d
+        // (without `mdbook-runnable`) or `noplayground`; its script then hides
+        // the button on a `no_run` block and on one whose `extern crate` lines
+        // name a crate the playground lacks.
+        let runnable = !block.info.contains(&"noplayground")
+            && !block.info.contains(&"no_run")
+            && (!block.info.contains(&"ignore") || block.info.contains(&"mdbook-runnable"));
+        if runnable {
+            for name in extern_crates(&block.code) {
+                if !playground_crates.iter().any(|known| *known == name) {
+                    problems.push(format!(
+                        "{at} has a Run button, but the playground has no crate `{name}`: \
+                         mark it `noplayground` (or add the crate to {PLAYGROUND_CRATES} if the playground has it)"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+/// The crates a block names with `extern crate NAME;` (hidden or not).
+fn extern_crates(code: &[&str]) -> Vec<String> {
+    static EXTERN_CRATE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\s*(?:#\s+)?extern\s+crate\s+([A-Za-z0-9_]+)").expect("valid regex")
+    });
+    code.iter()
+        .filter_map(|line| EXTERN_CRATE.captures(line))
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+/// The shown lines of a block must open and close their own `{ }` blocks: a
+/// snippet that starts or ends inside one shows a stray brace. Braces in
+/// comments, strings and character literals do not count.
+fn check_braces(lines: &[&str]) -> Result<(), String> {
+    let mut depth: i64 = 0;
+    for (number, line) in lines.iter().enumerate() {
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars[i] {
+                '/' if chars.get(i + 1) == Some(&'/') => break,
+                '"' => {
+                    i += 1;
+                    while i < chars.len() && chars[i] != '"' {
+                        i += if chars[i] == '\\' { 2 } else { 1 };
+                    }
+                }
+                // 'x' or '\n' is a character; 'a without a closing quote, a lifetime.
+                '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
+                '\'' if chars.get(i + 1) == Some(&'\\') => {
+                    i += 2;
+                    while i < chars.len() && chars[i] != '\'' {
+                        i += 1;
+                    }
+                }
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth < 0 {
+                        return Err(format!(
+                            "starts inside a block: shown line {} closes a brace it never opened",
+                            number + 1
+                        ));
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+    }
+    match depth {
+        0 => Ok(()),
+        open => Err(format!(
+            "ends inside a block: {open} brace(s) opened and never closed"
+        )),
+    }
+}
+
+/// skeptic links the blocks against the root package's dependencies and
+/// `mdbook test` against tests/book-deps' (a build of their own, one rlib per
+/// crate): both must offer the same crates, or a block passes one and fails the other.
+fn check_book_deps(problems: &mut Vec<String>) {
+    let names = |manifest: &str| -> Vec<String> {
+        println!("cargo:rerun-if-changed={manifest}");
+        let text = read(Path::new(manifest));
+        let section = text
+            .split("\n[dependencies]\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{manifest} has no [dependencies]"));
+        let mut names: Vec<String> = section
+            .lines()
+            .take_while(|line| !line.starts_with('['))
+            .filter_map(|line| line.split(['.', '=', ' ']).next())
+            .filter(|name| !name.is_empty() && !name.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+        names.sort();
+        names
+    };
+    let (ours, book_deps) = (names("Cargo.toml"), names("tests/book-deps/Cargo.toml"));
+    if ours != book_deps {
+        problems.push(format!(
+            "Cargo.toml's [dependencies] {ours:?} differ from tests/book-deps/Cargo.toml's {book_deps:?}"
+        ));
+    }
 }

@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
-# Installs what building, serving and testing the book need, and skips what is
-# already there: running it twice changes nothing. Called by serve.sh and test.sh.
-# Appendix A.2 of the book explains every item.
+# Installs what the book needs, and skips what is already there: running it
+# twice changes nothing. Appendix A.2 of the book explains every item.
+#
+#   scripts/setup.sh --for serve   mdBook and its two preprocessors: enough to
+#                                  build and serve the book (scripts/serve.sh)
+#   scripts/setup.sh [--for test]  everything the listings and the tests need
+#                                  as well (scripts/test.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { printf 'setup: %s\n' "$*"; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
-# --- Debian packages ------------------------------------------------------------
+purpose="test"
+case "${1:-}" in
+"") ;;
+--for)
+    purpose=${2:-}
+    [ "$purpose" = serve ] || [ "$purpose" = test ] || die "--for takes 'serve' or 'test', not '${2:-}'"
+    ;;
+*) die "unknown option '$1' (usage: scripts/setup.sh [--for serve|test])" ;;
+esac
+
+# --- Debian packages (the test command only) ---------------------------------------
 # package        needed by
 DEBIAN_PACKAGES=(
     chromium           # the browser test of the website (tests/browser)
@@ -17,7 +31,9 @@ DEBIAN_PACKAGES=(
     pocl-opencl-icd    # chapter 8: a real OpenCL device on the CPU
     ocl-icd-opencl-dev # chapter 8: libOpenCL, which the ocl crate links
     redis-server       # chapter 6: the broker of the task queues
+    shellcheck         # the test command lints the book's shell scripts
 )
+[ "$purpose" = test ] || DEBIAN_PACKAGES=()
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do
@@ -25,7 +41,9 @@ for package in "${DEBIAN_PACKAGES[@]}"; do
         missing+=("$package")
 done
 # A Python without the venv module (Debian's own python3) needs python3-venv.
-python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+if [ "$purpose" = test ]; then
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+fi
 
 if ((${#missing[@]})); then
     command -v apt-get >/dev/null || die "missing ${missing[*]}, and apt-get is not available: install them by hand"
@@ -40,7 +58,7 @@ if ((${#missing[@]})); then
     "${as_root[@]}" apt-get update -qq || die "apt-get update failed (no network or no package mirror?)"
     DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq \
         "${missing[@]}" >/dev/null || die "could not install ${missing[*]} with apt-get"
-else
+elif ((${#DEBIAN_PACKAGES[@]})); then
     say "Debian packages present: ${DEBIAN_PACKAGES[*]}"
 fi
 
@@ -62,6 +80,11 @@ for entry in "${CARGO_TOOLS[@]}"; do
     cargo install --quiet --locked "$tool" --version "$version" ||
         die "cargo install $tool $version failed (no network to crates.io?)"
 done
+
+if [ "$purpose" = serve ]; then
+    say "ready to serve (the test command installs the rest: scripts/setup.sh --for test)"
+    exit 0
+fi
 
 # --- Python packages, in a virtual environment under target/ ------------------------
 venv=target/venv

@@ -3,7 +3,12 @@
 //!
 //! Run: cargo run -p cookbook --example ch01_03_programming_models [-- --n 1000000 --workers 4]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+extern crate rayon;
+extern crate tokio;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use rayon::prelude::*;
 use std::sync::{Arc, Mutex, mpsc};
 use std::thread;
@@ -79,13 +84,22 @@ fn sum_task_parallel(values: Arc<Vec<u64>>, workers: usize) -> u64 {
 }
 // ANCHOR_END: task_parallel
 
+/// The sum of 1 to n in four programming models.
+#[derive(Parser)]
+struct Args {
+    /// Sum the numbers 1 to N. At most 100 000 000: the numbers are kept in
+    /// memory.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    n: u64,
+    /// Threads or tasks.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("n", "1000000"), ("workers", "4")]);
-    let n = options.positive("n") as u64;
-    let workers = options.positive("workers");
-    if n > 100_000_000 {
-        cookbook::cli::fail("--n must be at most 100000000 (the numbers are kept in memory)");
-    }
+    let Args { n, workers } = parse_args();
 
     // ANCHOR: main
     let values: Vec<u64> = (1..=n).collect();
@@ -114,4 +128,16 @@ fn main() {
     }
     println!("{:<34} {expected}", "closed form n(n+1)/2");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -3,9 +3,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch01_04_designing [-- --below 1000000 --task-size 10000 --workers 2 --runs 3]
 
-use cookbook::cli::Options;
-use cookbook::measure::{median_time, ms};
-use cookbook::workload::count_primes;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
@@ -87,17 +88,34 @@ fn run_dynamic(tasks: &[Range<u32>], workers: usize) -> Vec<Report> {
 }
 // ANCHOR_END: orchestration
 
+/// Counts the primes below n serially, with static blocks and with dynamic tasks.
+#[derive(Parser)]
+struct Args {
+    /// Count the primes below this number.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u32).range(0..=5_000_000))]
+    below: u32,
+    /// Numbers per task.
+    #[arg(long, default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+    task_size: u32,
+    /// Worker threads.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+    /// Timed runs of each version; the median is shown.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=30))]
+    runs: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("below", "1000000"),
-        ("task-size", "10000"),
-        ("workers", "2"),
-        ("runs", "3"),
-    ]);
-    let below: u32 = options.get("below");
-    let task_size = options.positive("task-size").min(u32::MAX as usize) as u32;
-    let workers = options.positive("workers");
-    let runs = options.positive("runs");
+    let Args {
+        below,
+        task_size,
+        workers,
+        runs,
+    } = parse_args();
 
     // ANCHOR: main
     let (serial, serial_time) = median_time(runs, || count_primes(0..below));
@@ -148,4 +166,55 @@ fn main() {
         primes.join(", ")
     );
     // ANCHOR_END: main
+}
+
+/// How many primes `range` holds.
+fn count_primes(range: Range<u32>) -> u64 {
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+/// Trial division by odd numbers up to the square root.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
+        .all(|d| n % d != 0)
+}
+
+/// Runs `work` `runs` times; returns its result and the median time, which
+/// shrugs off the odd run disturbed by another process.
+fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        result = Some(std::hint::black_box(work()));
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (result.expect("at least one run"), times[runs / 2])
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

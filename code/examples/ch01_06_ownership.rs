@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch01_06_ownership [-- --threads 4 --per-thread 100000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -71,10 +74,24 @@ fn collect_with_mutex(threads: usize) -> Vec<usize> {
 }
 // ANCHOR_END: listing
 
+/// Shares data between threads three ways: borrows, an atomic, `Arc<Mutex>`.
+#[derive(Parser)]
+struct Args {
+    /// Threads for the atomic counter and the mutex.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    threads: usize,
+    /// Increments per thread.
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    per_thread: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("threads", "4"), ("per-thread", "100000")]);
-    let threads = options.positive("threads");
-    let per_thread = options.positive("per-thread") as u64;
+    let Args {
+        threads,
+        per_thread,
+    } = parse_args();
 
     // ANCHOR: main
     what_the_compiler_knows();
@@ -92,4 +109,16 @@ fn main() {
     assert_eq!(squares, (0..threads).map(|i| i * i).collect::<Vec<_>>());
     println!("Arc<Mutex<Vec>>, one push per thread: {squares:?}");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

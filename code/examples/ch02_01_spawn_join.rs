@@ -4,7 +4,9 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_01_spawn_join [-- --threads 4 --numbers 1000000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
 use std::thread;
 
 // ANCHOR: one_thread
@@ -63,12 +65,24 @@ fn mean_in_thread(values: Vec<u64>) -> Result<u64, String> {
 }
 // ANCHOR_END: panicking_thread
 
+/// Spawns threads, joins them, and gets a panic back as an `Err`.
+#[derive(Parser)]
+struct Args {
+    /// Threads that share the sum.
+    #[arg(long, default_value_t = 4,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    threads: u64,
+    /// Sum the numbers 1 to N (at least as many as there are threads).
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+    numbers: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("threads", "4"), ("numbers", "1000000")]);
-    let threads = options.positive("threads") as u64;
-    let numbers = options.positive("numbers") as u64;
+    let Args { threads, numbers } = parse_args();
     if threads > numbers {
-        cookbook::cli::fail("--threads must not exceed --numbers");
+        eprintln!("error: --threads must not exceed --numbers");
+        std::process::exit(2);
     }
 
     // ANCHOR: main
@@ -94,4 +108,16 @@ fn main() {
     println!("mean of [] in a thread:         {bad:?}");
     println!("main is still running after the panic");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_02_naming [-- --workers 3 --depth 10000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::panic;
@@ -105,10 +108,22 @@ fn name_in_panic_message() -> String {
 }
 // ANCHOR_END: panic_name
 
+/// Named threads, thread ids, a bigger stack and the name in a panic message.
+#[derive(Parser)]
+struct Args {
+    /// Named worker threads.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+    /// How deep the recursion on the big-stack thread goes (frames of about
+    /// 1 KiB each).
+    #[arg(long, default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    depth: u32,
+}
+
 fn main() {
-    let options = Options::from_env(&[("workers", "3"), ("depth", "10000")]);
-    let workers = options.positive("workers");
-    let depth: u32 = options.get("depth");
+    let Args { workers, depth } = parse_args();
 
     // ANCHOR: main
     let main_thread = whoami();
@@ -132,4 +147,16 @@ fn main() {
     assert!(message.contains("'config-parser'"), "{message}");
     println!("panic hook saw: {message}");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

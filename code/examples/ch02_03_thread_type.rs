@@ -4,7 +4,9 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_03_thread_type [-- --limit 200000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
 use std::thread::{self, JoinHandle};
 
 // ANCHOR: trait
@@ -49,7 +51,7 @@ impl<T> JobHandle<T> {
 }
 // ANCHOR_END: trait
 
-// ANCHOR: jobs
+// ANCHOR: prime_counter
 /// Counts the primes in `start..end`, remembering the largest one it saw.
 struct PrimeCounter {
     start: u64,
@@ -90,7 +92,9 @@ impl Job for PrimeCounter {
         (self.count, self.largest)
     }
 }
+// ANCHOR_END: prime_counter
 
+// ANCHOR: word_counter
 /// Counts words and lines of a text it owns.
 struct WordCounter {
     label: &'static str,
@@ -111,11 +115,19 @@ impl Job for WordCounter {
         )
     }
 }
-// ANCHOR_END: jobs
+// ANCHOR_END: word_counter
+
+/// Jobs that own their state and run on their own named threads.
+#[derive(Parser)]
+struct Args {
+    /// The prime counters split 0..N in two halves.
+    #[arg(long, default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    limit: u64,
+}
 
 fn main() {
-    let options = Options::from_env(&[("limit", "200000")]);
-    let limit = options.positive("limit") as u64;
+    let Args { limit } = parse_args();
 
     // ANCHOR: main
     let half = limit / 2;
@@ -140,4 +152,16 @@ fn main() {
     println!("primes below {limit} in total: {}", low_count + high_count);
     println!("poem: {words} words on {lines} lines");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

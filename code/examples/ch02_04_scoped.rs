@@ -3,7 +3,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_04_scoped [-- --threads 4 --len 1000000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
@@ -48,13 +51,21 @@ fn square_in_place(values: &mut [u64], threads: usize) -> usize {
 }
 // ANCHOR_END: mutable_borrow
 
+/// Scoped threads borrow a local vector, shared and then mutably in chunks.
+#[derive(Parser)]
+struct Args {
+    /// Threads, one chunk each.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    threads: usize,
+    /// Numbers 1 to N. At most 2 000 000, so the sum of squares fits in a u64.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=2_000_000))]
+    len: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("threads", "4"), ("len", "1000000")]);
-    let threads = options.positive("threads");
-    let len = options.positive("len");
-    if len > 2_000_000 {
-        cookbook::cli::fail("--len must be at most 2000000 so the sum of squares fits a u64");
-    }
+    let Args { threads, len } = parse_args();
 
     // ANCHOR: main
     let mut values: Vec<u64> = (1..=len as u64).collect();
@@ -73,4 +84,16 @@ fn main() {
     assert_eq!(evens, len / 2);
     println!("sum of squares: {sum_of_squares}, {evens} of them even");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -7,7 +7,9 @@
 //! Run: cargo run -p cookbook --example ch02_05_detached [-- --jobs 100]
 //! Child role (started by the program itself): --role child
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::{Parser, ValueEnum};
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -105,16 +107,29 @@ fn stop_by_closing(jobs: u64) -> (u64, u64) {
 }
 // ANCHOR_END: close_channel
 
+/// A detached thread killed at exit, then two clean shutdowns.
+#[derive(Parser)]
+struct Args {
+    /// Jobs sent to the channel worker.
+    #[arg(long, default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    jobs: u64,
+    /// The parent starts this program again in the child role.
+    #[arg(long, value_enum, default_value_t = Role::Parent)]
+    role: Role,
+}
+
+/// Which part this process plays.
+#[derive(Clone, Copy, ValueEnum)]
+enum Role {
+    Parent,
+    Child,
+}
+
 fn main() {
-    let options = Options::from_env(&[("role", "parent"), ("jobs", "100")]);
-    let role: String = options.get("role");
-    let jobs = options.positive("jobs") as u64;
-    match role.as_str() {
-        "child" => return child(),
-        "parent" => {}
-        other => cookbook::cli::fail(format_args!(
-            "unknown role '{other}' (roles: parent, child)"
-        )),
+    let Args { jobs, role } = parse_args();
+    if let Role::Child = role {
+        return child();
     }
 
     // ANCHOR: main
@@ -147,4 +162,16 @@ fn main() {
     assert_eq!(total, jobs * (jobs + 1) / 2);
     println!("closed channel: the worker served all {served} jobs (total {total}) and returned");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

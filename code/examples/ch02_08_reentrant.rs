@@ -5,7 +5,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_08_reentrant [-- --adds 3000 --removes 2000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+extern crate parking_lot;
+
+use clap::Parser;
 use parking_lot::ReentrantMutex;
 use std::cell::Cell;
 use std::sync::{Mutex, TryLockError};
@@ -81,10 +84,21 @@ fn run(adds: u64, removes: u64, add: impl Fn() + Sync, remove: impl Fn() + Sync)
 }
 // ANCHOR_END: run
 
+/// A box of items with a re-entrant lock, then redesigned for a plain one.
+#[derive(Parser)]
+struct Args {
+    /// Items the adder thread puts in.
+    #[arg(long, default_value_t = 3000,
+          value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    adds: u64,
+    /// Items the remover thread takes out.
+    #[arg(long, default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(0..=10_000_000))]
+    removes: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("adds", "3000"), ("removes", "2000")]);
-    let adds: u64 = options.get("adds");
-    let removes: u64 = options.get("removes");
+    let Args { adds, removes } = parse_args();
     let expected = adds as i64 - removes as i64;
 
     // ANCHOR: main
@@ -117,4 +131,16 @@ fn main() {
     drop(again);
     drop(guard);
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_09_rwlock [-- --readers 4 --writers 2 --updates 2000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, RwLock, TryLockError};
 use std::thread;
@@ -87,14 +90,29 @@ fn mixed(readers: usize, writers: usize, updates: usize) -> ((u64, u64), usize) 
 }
 // ANCHOR_END: mixed
 
+/// Readers overlap, a writer excludes everyone, no read sees half a write.
+#[derive(Parser)]
+struct Args {
+    /// Reader threads; at least 2, to show readers overlapping.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(2..=64))]
+    readers: usize,
+    /// Writer threads.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    writers: usize,
+    /// Writes per writer and reads per reader.
+    #[arg(long, default_value_t = 2000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    updates: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("readers", "4"), ("writers", "2"), ("updates", "2000")]);
-    let readers = options.positive("readers");
-    let writers = options.positive("writers");
-    let updates = options.positive("updates");
-    if readers < 2 {
-        cookbook::cli::fail("--readers must be at least 2 to show readers overlapping");
-    }
+    let Args {
+        readers,
+        writers,
+        updates,
+    } = parse_args();
 
     // ANCHOR: main
     let most = readers_overlap(readers);
@@ -110,4 +128,16 @@ fn main() {
     println!("{writers} writers x {updates} updates: pair = ({first}, {second})");
     println!("{readers} readers x {updates} reads: every read saw second == 2 * first");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

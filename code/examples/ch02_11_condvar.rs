@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_11_condvar [-- --producers 2 --consumers 2 --items 20000 --capacity 8]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex};
 use std::thread;
@@ -38,7 +41,11 @@ impl BoundedBuffer {
             capacity,
         }
     }
+}
+// ANCHOR_END: buffer
 
+// ANCHOR: push_pop
+impl BoundedBuffer {
     fn push(&self, item: u64) {
         let mut state = self.state.lock().unwrap();
         // Always a loop: `wait` can return without a notification (a spurious
@@ -75,7 +82,7 @@ impl BoundedBuffer {
         self.not_empty.notify_all();
     }
 }
-// ANCHOR_END: buffer
+// ANCHOR_END: push_pop
 
 // ANCHOR: run
 /// Producer `p` pushes the items `p*items .. (p+1)*items`; each consumer
@@ -114,17 +121,34 @@ fn run(producers: usize, consumers: usize, items: u64, capacity: usize) -> (Vec<
 }
 // ANCHOR_END: run
 
+/// Producers and consumers share a bounded buffer built on two `Condvar`s.
+#[derive(Parser)]
+struct Args {
+    /// Producer threads.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    producers: usize,
+    /// Consumer threads.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    consumers: usize,
+    /// Items per producer.
+    #[arg(long, default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    items: u64,
+    /// Buffer size.
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    capacity: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("producers", "2"),
-        ("consumers", "2"),
-        ("items", "20000"),
-        ("capacity", "8"),
-    ]);
-    let producers = options.positive("producers");
-    let consumers = options.positive("consumers");
-    let items = options.positive("items") as u64;
-    let capacity = options.positive("capacity");
+    let Args {
+        producers,
+        consumers,
+        items,
+        capacity,
+    } = parse_args();
 
     // ANCHOR: main
     let (consumed, most_held) = run(producers, consumers, items, capacity);
@@ -145,4 +169,16 @@ fn main() {
     );
     println!("the buffer never held more than {capacity} items");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

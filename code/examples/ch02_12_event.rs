@@ -1,15 +1,88 @@
-//! Recipe 2.12: events. The book's hand-built `Event` (code/src/ch02_event): workers
-//! wait for a start signal, a timed wait that gives up, `clear`, and a worker
-//! whose "interruptible sleep" ends the moment a stop event is set.
-//!
-//! Run: cargo run -p cookbook --example ch02_12_event [-- --workers 4]
+// Recipe 2.12: events. An `Event` (Python's `threading.Event`) built from a
+// `Mutex<bool>` and a `Condvar`: workers wait for a start signal, a timed wait
+// gives up, `clear` resets the flag, and a worker's "interruptible sleep" ends
+// the moment a stop event is set.
+//
+// Run: cargo run -p cookbook --example ch02_12_event [-- --workers 4]
+//
+// (Plain comments, not `//!`: code/tests/loom.rs includes this file as a
+// module to model-check the event, and inner doc comments cannot be included.)
 
-use cookbook::ch02_event::Event;
-use cookbook::cli::Options;
-use cookbook::measure::ms;
-use std::sync::Mutex;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
+
+// ANCHOR: event
+#[derive(Default)]
+pub struct Event {
+    is_set: Mutex<bool>,
+    changed: Condvar,
+}
+
+impl Event {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the flag and wakes every waiting thread.
+    pub fn set(&self) {
+        *self.flag() = true;
+        self.changed.notify_all();
+    }
+
+    /// Clears the flag: later `wait`s block again.
+    pub fn clear(&self) {
+        *self.flag() = false;
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.flag()
+    }
+
+    /// The flag, locked. Poisoning is ignored: no code of ours panics while
+    /// holding the lock, and a waiter must not fail because a setter did.
+    fn flag(&self) -> MutexGuard<'_, bool> {
+        self.is_set.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+// ANCHOR_END: event
+
+// ANCHOR: wait
+impl Event {
+    /// Blocks until the flag is set.
+    pub fn wait(&self) {
+        let mut is_set = self.flag();
+        while !*is_set {
+            is_set = self
+                .changed
+                .wait(is_set)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Blocks until the flag is set or `timeout` passes; returns the flag,
+    /// so `false` means the wait timed out.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut is_set = self.flag();
+        while !*is_set {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            is_set = self
+                .changed
+                .wait_timeout(is_set, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+}
+// ANCHOR_END: wait
 
 // ANCHOR: start
 /// `workers` threads wait for `start`; main prepares their input, then sets it.
@@ -80,9 +153,17 @@ fn interruptible_sleep(interval: Duration) -> (u32, Duration) {
 }
 // ANCHOR_END: stop
 
+/// Workers wait for a start signal; then a timed wait, `clear`, and a stop event.
+#[derive(Parser)]
+struct Args {
+    /// Worker threads released by the start signal.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    workers: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("workers", "4")]);
-    let workers = options.positive("workers");
+    let Args { workers } = parse_args();
 
     // ANCHOR: main
     let results = start_signal(workers);
@@ -100,4 +181,22 @@ fn main() {
         ms(noticed)
     );
     // ANCHOR_END: main
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -5,7 +5,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_13_barrier [-- --threads 4 --cells 4000 --phases 200]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::collections::BTreeSet;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -82,14 +85,29 @@ fn with_barrier(
 }
 // ANCHOR_END: phases
 
+/// Heat spreads along a row in phases separated by a barrier.
+#[derive(Parser)]
+struct Args {
+    /// Threads, each owning a slice of the cells.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    threads: usize,
+    /// Length of the row: at least 3 (two walls and one inner cell).
+    #[arg(long, default_value_t = 4000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(3..=1_000_000))]
+    cells: usize,
+    /// Phases of smoothing.
+    #[arg(long, default_value_t = 200,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    phases: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("threads", "4"), ("cells", "4000"), ("phases", "200")]);
-    let threads = options.positive("threads");
-    let cells = options.positive("cells");
-    let phases = options.positive("phases");
-    if cells < 3 {
-        cookbook::cli::fail("--cells must be at least 3 (two walls and one inner cell)");
-    }
+    let Args {
+        threads,
+        cells,
+        phases,
+    } = parse_args();
 
     // ANCHOR: main
     let mut initial = vec![0; cells];
@@ -116,4 +134,16 @@ fn main() {
     }
     println!("each of the {phases} phases had exactly one leader");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,7 +4,11 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_14_channels [-- --producers 3 --messages 1000 --items 100000 --workers 2]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+extern crate crossbeam;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use crossbeam::channel::{self, select};
 use std::sync::mpsc;
 use std::thread;
@@ -110,20 +114,35 @@ fn pipeline(items: u64, workers: usize) -> (u64, u64) {
 }
 // ANCHOR_END: pipeline
 
+/// std's mpsc channels, crossbeam's `select!`, and a three-stage pipeline.
+#[derive(Parser)]
+struct Args {
+    /// Producer threads of the mpsc part.
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::value_parser!(u64).range(1..=64))]
+    producers: u64,
+    /// Messages per producer in the mpsc part.
+    #[arg(long, default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    messages: u64,
+    /// Items through the pipeline. At most 1 000 000, so the sum of squares
+    /// fits in a u64.
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    items: u64,
+    /// Threads of the pipeline's middle stage.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("producers", "3"),
-        ("messages", "1000"),
-        ("items", "100000"),
-        ("workers", "2"),
-    ]);
-    let producers = options.positive("producers") as u64;
-    let messages = options.positive("messages") as u64;
-    let items = options.positive("items") as u64;
-    let workers = options.positive("workers");
-    if items > 1_000_000 {
-        cookbook::cli::fail("--items must be at most 1000000 so the sum of squares fits in a u64");
-    }
+    let Args {
+        producers,
+        messages,
+        items,
+        workers,
+    } = parse_args();
 
     // ANCHOR: main
     let (count, sum) = std_mpsc(producers, messages);
@@ -144,4 +163,16 @@ fn main() {
     );
     println!("pipeline generate -> square ({workers} workers) -> sum: {count} items, sum {sum}");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -5,11 +5,14 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_15_atomics [-- --threads 4 --increments 200000 --rounds 20000]
 
-use cookbook::cli::Options;
-use cookbook::measure::{median_time, ms, speedup};
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
 use std::thread;
+use std::time::{Duration, Instant};
 
 // ANCHOR: counters
 fn count_atomic(threads: usize, increments: u64) -> u64 {
@@ -173,15 +176,29 @@ fn wait_for(counter: &AtomicUsize, value: usize) {
 }
 // ANCHOR_END: seqcst
 
+/// Atomic and locked counters, `compare_exchange` loops, memory orderings.
+#[derive(Parser)]
+struct Args {
+    /// Threads for the counters, the maximum and the claim.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    threads: usize,
+    /// Increments per thread.
+    #[arg(long, default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+    increments: u64,
+    /// Rounds of the ordering experiment.
+    #[arg(long, default_value_t = 20_000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    rounds: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("threads", "4"),
-        ("increments", "200000"),
-        ("rounds", "20000"),
-    ]);
-    let threads = options.positive("threads");
-    let increments = options.positive("increments") as u64;
-    let rounds = options.positive("rounds");
+    let Args {
+        threads,
+        increments,
+        rounds,
+    } = parse_args();
 
     // ANCHOR: main
     let expected = threads as u64 * increments;
@@ -228,4 +245,41 @@ fn main() {
         100.0 * acq_rel as f64 / rounds as f64
     );
     // ANCHOR_END: main
+}
+
+/// Runs `work` `runs` times; returns its result and the median time, which
+/// shrugs off the odd run disturbed by another process.
+fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        result = Some(std::hint::black_box(work()));
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (result.expect("at least one run"), times[runs / 2])
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// How many times faster `new` is than `old`: `3.42x`.
+fn speedup(old: Duration, new: Duration) -> String {
+    format!("{:.2}x", old.as_secs_f64() / new.as_secs_f64())
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -1,16 +1,201 @@
-//! Recipe 2.16: thread pools. The book's teaching pool (code/src/ch02_thread_pool):
-//! fire-and-forget jobs, jobs whose results come back through handles, a job
-//! that panics; then rayon's `ThreadPool`: `install`, `spawn` with a oneshot
-//! channel for the result, and `scope` for jobs that borrow local data.
-//!
-//! Run: cargo run -p cookbook --example ch02_16_thread_pool [-- --workers 2 --jobs 1000 --limit 200000]
+// Recipe 2.16: thread pools. A teaching pool built in two stages (a set of
+// workers fed from a shared queue; then jobs whose results come back through
+// handles), used for fire-and-forget jobs, jobs with results and a job that
+// panics; then rayon's `ThreadPool`: `install`, `spawn` with a one-message
+// channel for the result, and `scope` for jobs that borrow local data.
+//
+// Run: cargo run -p cookbook --example ch02_16_thread_pool [-- --workers 2 --jobs 1000 --limit 200000]
+//
+// (Plain comments, not `//!`: code/tests/loom.rs includes this file as a
+// module to model-check the pool, and inner doc comments cannot be included.)
 
-use cookbook::ch02_thread_pool::ThreadPool;
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate crossbeam;
+extern crate rayon;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use crossbeam::channel;
 use rayon::prelude::*;
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+
+type Job = Box<dyn FnOnce() + Send + 'static>;
+
+// ANCHOR: workers
+/// Stage 1: a fixed set of worker threads that take jobs from a shared queue.
+pub struct Workers {
+    shared: Arc<Shared>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    job_queued: Condvar,
+}
+
+struct Queue {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+impl Workers {
+    pub fn new(count: usize) -> Self {
+        assert!(count > 0, "a pool needs at least one worker");
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                jobs: VecDeque::new(),
+                closed: false,
+            }),
+            job_queued: Condvar::new(),
+        });
+        let threads = (0..count)
+            .map(|_| {
+                let shared = Arc::clone(&shared);
+                thread::spawn(move || shared.work())
+            })
+            .collect();
+        Workers { shared, threads }
+    }
+
+    /// Queues `job`; some idle worker will run it.
+    pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        self.shared.queue().jobs.push_back(Box::new(job));
+        self.shared.job_queued.notify_one();
+    }
+}
+// ANCHOR_END: workers
+
+// ANCHOR: work
+impl Shared {
+    /// A worker's life: take the next job, run it without holding the lock,
+    /// and stop once the queue is closed and empty.
+    fn work(&self) {
+        loop {
+            let job = {
+                let mut queue = self.queue();
+                loop {
+                    if let Some(job) = queue.jobs.pop_front() {
+                        break job;
+                    }
+                    if queue.closed {
+                        return;
+                    }
+                    queue = self
+                        .job_queued
+                        .wait(queue)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            };
+            // A panicking job must not take its worker down with it.
+            let _ = catch_unwind(AssertUnwindSafe(job));
+        }
+    }
+
+    /// The queue, locked. No job runs under this lock, so poisoning cannot
+    /// happen; ignoring it keeps every other worker going regardless.
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for Workers {
+    /// Runs every queued job, then stops the workers and waits for them.
+    fn drop(&mut self) {
+        self.shared.queue().closed = true;
+        self.shared.job_queued.notify_all();
+        for thread in self.threads.drain(..) {
+            thread.join().expect("workers catch job panics");
+        }
+    }
+}
+// ANCHOR_END: work
+
+// ANCHOR: submit
+/// Stage 2: the workers of stage 1, plus `submit`, whose handle gives the
+/// job's result back.
+pub struct ThreadPool {
+    workers: Workers,
+}
+
+/// The pending result of a submitted job.
+pub struct JobHandle<T> {
+    slot: Arc<Slot<T>>,
+}
+
+/// Where a worker leaves a result: `None` until the job has finished.
+struct Slot<T> {
+    result: Mutex<Option<thread::Result<T>>>,
+    filled: Condvar,
+}
+
+impl ThreadPool {
+    pub fn new(workers: usize) -> Self {
+        ThreadPool {
+            workers: Workers::new(workers),
+        }
+    }
+
+    pub fn execute(&self, job: impl FnOnce() + Send + 'static) {
+        self.workers.execute(job);
+    }
+
+    /// Queues `job` and returns a handle to its result.
+    pub fn submit<T, F>(&self, job: F) -> JobHandle<T>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let slot = Arc::new(Slot {
+            result: Mutex::new(None),
+            filled: Condvar::new(),
+        });
+        let worker_slot = Arc::clone(&slot);
+        self.workers.execute(move || {
+            // Catch the panic here, so the caller gets it from `join`.
+            let result = catch_unwind(AssertUnwindSafe(job));
+            *worker_slot.lock() = Some(result);
+            worker_slot.filled.notify_one();
+        });
+        JobHandle { slot }
+    }
+}
+// ANCHOR_END: submit
+
+// ANCHOR: handle
+impl<T> JobHandle<T> {
+    /// Waits for the job; `Err` carries the panic of a job that panicked.
+    pub fn join(self) -> thread::Result<T> {
+        let mut result = self.slot.lock();
+        loop {
+            match result.take() {
+                Some(result) => return result,
+                None => {
+                    result = self
+                        .slot
+                        .filled
+                        .wait(result)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+            }
+        }
+    }
+
+    /// Waits for the job and returns its value, re-raising its panic here.
+    pub fn value(self) -> T {
+        self.join().unwrap_or_else(|panic| resume_unwind(panic))
+    }
+}
+
+impl<T> Slot<T> {
+    fn lock(&self) -> MutexGuard<'_, Option<thread::Result<T>>> {
+        self.result.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+// ANCHOR_END: handle
 
 /// Counts the primes in `range` by trial division: a job with a checkable answer.
 fn count_primes(range: std::ops::Range<u64>) -> usize {
@@ -121,11 +306,29 @@ fn rayon_pool(workers: usize, limit: u64) -> usize {
 }
 // ANCHOR_END: rayon
 
+/// The teaching pool and rayon's pool count the same primes.
+#[derive(Parser)]
+struct Args {
+    /// Worker threads in each pool.
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+    /// Fire-and-forget jobs for the teaching pool.
+    #[arg(long, default_value_t = 1000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    jobs: usize,
+    /// Count the primes below this number.
+    #[arg(long, default_value_t = 200_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    limit: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("workers", "2"), ("jobs", "1000"), ("limit", "200000")]);
-    let workers = options.positive("workers");
-    let jobs = options.positive("jobs");
-    let limit = options.positive("limit") as u64;
+    let Args {
+        workers,
+        jobs,
+        limit,
+    } = parse_args();
 
     // ANCHOR: main
     let serial = count_primes(0..limit);
@@ -134,4 +337,16 @@ fn main() {
     assert_eq!((by_teaching_pool, by_rayon), (serial, serial));
     println!("primes below {limit}: {serial} (serial), the same from both pools");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

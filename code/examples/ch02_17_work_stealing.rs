@@ -5,12 +5,17 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_17_work_stealing [-- --workers 2 --items 20000 --runs 3]
 
-use cookbook::cli::Options;
-use cookbook::measure::{median_time, ms, speedup};
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+extern crate crossbeam;
+extern crate rayon;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use crossbeam::deque::{Injector, Steal, Stealer, Worker};
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+use std::time::{Duration, Instant};
 
 /// Tasks with at most this many items are run, not split.
 const LEAF: u64 = 64;
@@ -114,7 +119,9 @@ fn work_stealing(items: u64, workers: usize) -> (Vec<WorkerLog>, usize) {
     });
     (logs, created.into_inner())
 }
+// ANCHOR_END: stealing
 
+// ANCHOR: find_task
 /// A task from the injector, or else stolen from another worker's deque.
 fn find_task(
     me: usize,
@@ -148,7 +155,7 @@ fn find_task(
         }
     }
 }
-// ANCHOR_END: stealing
+// ANCHOR_END: find_task
 
 // ANCHOR: rayon
 /// The same recursive split with `rayon::join`, which pushes the second
@@ -166,11 +173,29 @@ fn rayon_split(range: Range<u64>) -> u64 {
 }
 // ANCHOR_END: rayon
 
+/// An unbalanced job: a static split, work stealing, and `rayon::join`.
+#[derive(Parser)]
+struct Args {
+    /// Worker threads (2: the cores of the book's machine).
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+    /// Items; item i costs i steps.
+    #[arg(long, default_value_t = 20_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    items: u64,
+    /// Timed runs per version; the median is shown.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=25))]
+    runs: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("workers", "2"), ("items", "20000"), ("runs", "3")]);
-    let workers = options.positive("workers");
-    let items = options.positive("items") as u64;
-    let runs = options.positive("runs");
+    let Args {
+        workers,
+        items,
+        runs,
+    } = parse_args();
 
     // ANCHOR: main
     let (serial, serial_time) = median_time(runs, || run_range(0..items));
@@ -226,4 +251,41 @@ fn main() {
         speedup(serial_time, rayon_time)
     );
     // ANCHOR_END: main
+}
+
+/// Runs `work` `runs` times; returns its result and the median time, which
+/// shrugs off the odd run disturbed by another process.
+fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        result = Some(std::hint::black_box(work()));
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (result.expect("at least one run"), times[runs / 2])
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// How many times faster `new` is than `old`: `3.42x`.
+fn speedup(old: Duration, new: Duration) -> String {
+    format!("{:.2}x", old.as_secs_f64() / new.as_secs_f64())
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

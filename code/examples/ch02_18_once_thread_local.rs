@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch02_18_once_thread_local [-- --threads 8 --limit 100000]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need it
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, LazyLock, OnceLock};
@@ -110,10 +113,21 @@ fn per_thread_counts(threads: usize, limit: u64) -> Vec<(u64, u64)> {
 }
 // ANCHOR_END: local
 
+/// `OnceLock` and `LazyLock` initialise once; `thread_local!` is per thread.
+#[derive(Parser)]
+struct Args {
+    /// Threads racing to initialise, and sharing the thread-local work.
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    threads: usize,
+    /// Numbers processed in the thread-local part.
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    limit: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("threads", "8"), ("limit", "100000")]);
-    let threads = options.positive("threads");
-    let limit = options.positive("limit") as u64;
+    let Args { threads, limit } = parse_args();
 
     // ANCHOR: main
     race_for_initialisation(threads);
@@ -132,4 +146,16 @@ fn main() {
     assert_eq!(CALLS.get(), limit);
     println!("main thread's CALLS: {}", CALLS.get());
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,14 +4,20 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_01_hello
 //!      mpiexec -n 4 target/debug/examples/ch04_01_hello
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::print_in_rank_order;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
 use mpi::traits::*;
 use std::collections::BTreeSet;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
+/// Says hello from every rank of an MPI job (start it with mpiexec).
+#[derive(Parser)]
+struct Args {}
+
 fn main() {
-    Options::from_env(&[]);
+    let Args {} = parse_args();
 
     // ANCHOR: hello
     // Starts MPI in this process; `None` if it was already started. Dropping
@@ -49,4 +55,38 @@ fn main() {
         root.gather_into(&report[..]);
     }
     // ANCHOR_END: hosts
+}
+
+// ANCHOR: print
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+// ANCHOR_END: print
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

@@ -5,8 +5,11 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_02_point_to_point
 //!      mpiexec -n 4 target/debug/examples/ch04_02_point_to_point [--len N]
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::{print_in_rank_order, require_ranks};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use mpi::topology::Rank;
 use mpi::traits::*;
 
@@ -63,9 +66,17 @@ struct Reply {
 
 const DT: f64 = 0.5;
 
+/// Rank 0 sends every other rank numbers and a particle; each replies.
+#[derive(Parser)]
+struct Args {
+    /// Numbers sent to each rank.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    len: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("len", "4")]);
-    let len = options.positive("len");
+    let Args { len } = parse_args();
 
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
@@ -120,4 +131,53 @@ fn main() {
     // ANCHOR_END: exchange
 
     print_in_rank_order(&world, &report);
+}
+
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+/// Recipe 4.1 explains it.
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+
+/// Exits with status 2 and a one-line error unless `world` has at least
+/// `ranks` processes. Only rank 0 prints, so the message appears once.
+fn require_ranks(world: &impl Communicator, ranks: i32) {
+    if world.size() < ranks {
+        if world.rank() == 0 {
+            eprintln!(
+                "error: needs at least {ranks} ranks, got {}: run it with mpiexec -n {ranks} (or more)",
+                world.size()
+            );
+        }
+        // Every rank leaves with the same status, without finalising MPI
+        // (the other ranks are not waiting for us).
+        std::process::exit(2);
+    }
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

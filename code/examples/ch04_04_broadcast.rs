@@ -4,8 +4,11 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_04_broadcast
 //!      mpiexec -n 4 target/debug/examples/ch04_04_broadcast [--len N]
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::print_in_rank_order;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use mpi::traits::*;
 
 /// The settings the root decides on: a plain struct travels as one message.
@@ -21,9 +24,17 @@ fn build_table(len: usize) -> Vec<f64> {
     (1..=len).map(|i| 1.0 / i as f64).collect()
 }
 
+/// The root broadcasts a struct and a vector to every rank.
+#[derive(Parser)]
+struct Args {
+    /// Elements in the vector.
+    #[arg(long, default_value_t = 6,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    len: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("len", "6")]);
-    let len = options.positive("len");
+    let Args { len } = parse_args();
 
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
@@ -83,4 +94,37 @@ fn main() {
         ),
     );
     // ANCHOR_END: check
+}
+
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+/// Recipe 4.1 explains it.
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

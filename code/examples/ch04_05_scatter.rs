@@ -4,16 +4,20 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_05_scatter
 //!      mpiexec -n 4 target/debug/examples/ch04_05_scatter [--chunk N] [--len N]
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::print_in_rank_order;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use mpi::Count;
 use mpi::datatype::Partition;
 use mpi::traits::*;
 use std::ops::Range;
 
 /// The array the root holds; other ranks call it only to check their chunk.
+/// Squares, which wrap around past 65 535 squared (the most a `u32` holds).
 fn numbers(len: usize) -> Vec<u32> {
-    (0..len as u32).map(|i| i * i).collect()
+    (0..len as u32).map(|i| i.wrapping_mul(i)).collect()
 }
 
 // ANCHOR: split
@@ -26,10 +30,24 @@ fn block(len: usize, size: usize, rank: usize) -> Range<usize> {
 }
 // ANCHOR_END: split
 
+/// The root scatters equal chunks of an array, then unequal ones.
+#[derive(Parser)]
+struct Args {
+    /// Items per rank in the equal split.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    chunk: usize,
+    /// Items in the unequal split.
+    #[arg(long, default_value_t = 10,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    len: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("chunk", "3"), ("len", "10")]);
-    let chunk_len = options.positive("chunk");
-    let len = options.positive("len");
+    let Args {
+        chunk: chunk_len,
+        len,
+    } = parse_args();
 
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
@@ -75,4 +93,37 @@ fn main() {
         &world,
         &format!("rank {rank}: chunk {chunk:?}, items {mine:?} = {share:?}\n"),
     );
+}
+
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+/// Recipe 4.1 explains it.
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

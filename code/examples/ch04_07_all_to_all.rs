@@ -4,8 +4,10 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_07_all_to_all
 //!      mpiexec -n 4 target/debug/examples/ch04_07_all_to_all
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::print_in_rank_order;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
 use mpi::topology::Rank;
 use mpi::traits::*;
 
@@ -14,8 +16,12 @@ fn value(from: Rank, to: Rank) -> i32 {
     10 * from + to
 }
 
+/// Every rank sends a distinct value to every rank (at most 10 ranks).
+#[derive(Parser)]
+struct Args {}
+
 fn main() {
-    Options::from_env(&[]);
+    let Args {} = parse_args();
 
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
@@ -23,9 +29,13 @@ fn main() {
     if size > 10 {
         // Past 10 ranks `10 * from + to` is no longer unique (1 -> 10 equals 2 -> 0),
         // and a misdelivered value could pass the check.
-        cookbook::cli::fail(
-            "at most 10 ranks: each value's two digits name its sender and receiver",
-        );
+        // Only rank 0 says so; every rank leaves with status 2.
+        if rank == 0 {
+            eprintln!(
+                "error: at most 10 ranks: each value's two digits name its sender and receiver"
+            );
+        }
+        std::process::exit(2);
     }
 
     // ANCHOR: all_to_all
@@ -45,4 +55,37 @@ fn main() {
         &world,
         &format!("rank {rank}: sent {outgoing:?}, received {incoming:?}\n"),
     );
+}
+
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+/// Recipe 4.1 explains it.
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

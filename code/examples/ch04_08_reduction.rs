@@ -5,8 +5,10 @@
 //! Run: cargo build -p cookbook --features mpi --example ch04_08_reduction
 //!      mpiexec -n 4 target/debug/examples/ch04_08_reduction [--n N]
 
-use cookbook::cli::Options;
-use cookbook::mpi_output::print_in_rank_order;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate mpi;
+
+use clap::Parser;
 use mpi::collective::{SystemOperation, UserOperation};
 use mpi::traits::*;
 use std::cmp::Ordering;
@@ -58,9 +60,17 @@ impl Best {
 }
 // ANCHOR_END: best
 
+/// Sum, max and a user-defined reduction over 1..=N, split across the ranks.
+#[derive(Parser)]
+struct Args {
+    /// The items are 1..=N.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    n: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("n", "1000000")]);
-    let n = options.positive("n") as u64;
+    let Args { n } = parse_args();
 
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
@@ -133,4 +143,37 @@ fn main() {
             local_best.item, local_best.score, best.item
         ),
     );
+}
+
+/// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
+/// Every rank must call it (it is a collective operation in all but name).
+/// Recipe 4.1 explains it.
+fn print_in_rank_order(world: &impl Communicator, text: &str) {
+    if world.rank() == 0 {
+        print!("{text}");
+        for rank in 1..world.size() {
+            let (bytes, _status) = world.process_at_rank(rank).receive_vec::<u8>();
+            print!("{}", String::from_utf8_lossy(&bytes));
+        }
+    } else {
+        world.process_at_rank(0).send(text.as_bytes());
+    }
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
+/// only the first rank prints, which the launcher's environment names
+/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
+        if rank.is_err() || rank.as_deref() == Ok("0") {
+            if !error.use_stderr() {
+                error.exit() // --help or --version: printed, exit status 0
+            }
+            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        }
+        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+    })
 }

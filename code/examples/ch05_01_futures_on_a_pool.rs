@@ -6,11 +6,15 @@
 //! Run: cargo run -p cookbook --example ch05_01_futures_on_a_pool [-- --below 1500000 --jobs 16 --workers 4 --runs 3]
 //! Worker role (started by the program itself): --worker START..END
 
-use cookbook::cli::{Options, fail};
-use cookbook::measure::{median_time, ms, speedup};
-use cookbook::workload::{count_primes, split};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate rayon;
+extern crate tokio;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::ops::Range;
 use std::sync::{Arc, mpsc};
+use std::time::{Duration, Instant};
 use tokio::process::Command;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -76,31 +80,50 @@ async fn on_process_pool(workers: usize, pieces: &[Range<u32>]) -> Vec<u64> {
 }
 
 /// The worker role: count the primes in one range and print the count.
-fn worker(range: &str) {
-    let parse = |bound: &str| bound.parse::<u32>().unwrap_or_else(|e| fail(e));
-    let Some((start, end)) = range.split_once("..") else {
-        fail(format_args!("--worker takes START..END, not '{range}'"));
-    };
-    println!("{}", count_primes(parse(start)..parse(end)));
+fn worker(range: Range<u32>) {
+    println!("{}", count_primes(range));
 }
 // ANCHOR_END: processes
 
+/// Largest `--below`: the sequential count takes about half a second there.
+const MAX_BELOW: u32 = 3_000_000;
+
+/// Counts primes sequentially, on a thread pool and on a process pool.
+#[derive(Parser)]
+struct Args {
+    /// Count the primes below this number.
+    #[arg(long, default_value_t = 1_500_000,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_BELOW)))]
+    below: u32,
+    /// Pieces the job is cut into.
+    #[arg(long, default_value_t = 16,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    jobs: usize,
+    /// Threads in the pool, and processes running at once.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+    /// Timed runs of each version; the median is shown.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=5))]
+    runs: usize,
+    /// Worker role (the program starts itself with it): count the primes in
+    /// START..END and print the count.
+    #[arg(long, value_name = "START..END", value_parser = parse_range)]
+    worker: Option<Range<u32>>,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("below", "1500000"),
-        ("jobs", "16"),
-        ("workers", "4"),
-        ("runs", "3"),
-        ("worker", ""),
-    ]);
-    let role: String = options.get("worker");
-    if !role.is_empty() {
-        return worker(&role);
+    let Args {
+        below,
+        jobs,
+        workers,
+        runs,
+        worker: role,
+    } = parse_args();
+    if let Some(range) = role {
+        return worker(range);
     }
-    let below: u32 = options.get("below");
-    let jobs = options.positive("jobs");
-    let workers = options.positive("workers");
-    let runs = options.positive("runs");
 
     // ANCHOR: main
     let pieces = split(below, jobs);
@@ -141,4 +164,81 @@ fn main() {
         speedup(sequential_time, process_time)
     );
     // ANCHOR_END: main
+}
+
+/// `START..END` for the worker role, with START <= END <= `MAX_BELOW`.
+fn parse_range(text: &str) -> Result<Range<u32>, String> {
+    let expected = || format!("expected START..END with START <= END <= {MAX_BELOW}");
+    let (start, end) = text.split_once("..").ok_or_else(expected)?;
+    match (start.parse::<u32>(), end.parse::<u32>()) {
+        (Ok(start), Ok(end)) if start <= end && end <= MAX_BELOW => Ok(start..end),
+        _ => Err(expected()),
+    }
+}
+
+/// How many primes `range` holds.
+fn count_primes(range: Range<u32>) -> u64 {
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+/// Trial division by odd numbers up to the square root.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
+        .all(|d| n % d != 0)
+}
+
+/// `0..below` cut into `parts` contiguous ranges (fewer if `below` is small).
+fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
+    let step = below
+        .div_ceil(u32::try_from(parts).unwrap_or(u32::MAX))
+        .max(1);
+    (0..below)
+        .step_by(step as usize)
+        .map(|start| start..start.saturating_add(step).min(below))
+        .collect()
+}
+
+/// Runs `work` `runs` times; returns its result and the median time, which
+/// shrugs off the odd run disturbed by another process.
+fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
+    let mut times = Vec::with_capacity(runs);
+    let mut result = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        result = Some(std::hint::black_box(work()));
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (result.expect("at least one run"), times[runs / 2])
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// How many times faster `new` is than `old`: `3.42x`.
+fn speedup(old: Duration, new: Duration) -> String {
+    format!("{:.2}x", old.as_secs_f64() / new.as_secs_f64())
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

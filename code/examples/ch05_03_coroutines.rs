@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_03_coroutines [-- --seed 9]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate tokio;
+
+use clap::Parser;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
@@ -165,12 +168,18 @@ fn poll_to_completion<F: Future>(future: F) -> (F::Output, usize) {
 }
 // ANCHOR_END: by_hand
 
+/// A state machine of `async fn`s, and one `async fn` written out by hand.
+#[derive(Parser)]
+struct Args {
+    /// Seed of the machine's pseudo-random input. Not 0: xorshift would only
+    /// give 0s.
+    #[arg(long, default_value_t = 9,
+          value_parser = clap::value_parser!(u64).range(1..=u64::MAX))]
+    seed: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("seed", "9")]);
-    let seed: u64 = options.get("seed");
-    if seed == 0 {
-        cookbook::cli::fail("--seed must not be 0 (xorshift would only give 0s)");
-    }
+    let Args { seed } = parse_args();
 
     // ANCHOR: main
     // Calling an async fn runs none of its body: it returns a future, a value.
@@ -207,4 +216,16 @@ fn main() {
     println!("Resume of the transition (seed {seed}):");
     println!("{transcript}");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

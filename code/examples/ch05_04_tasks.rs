@@ -4,7 +4,11 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_04_tasks [-- --tasks 10]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate tokio;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use tokio::sync::oneshot;
@@ -115,9 +119,17 @@ impl Drop for CountOnDrop {
 }
 // ANCHOR_END: drops
 
+/// Spawning, joining and cancelling tokio tasks.
+#[derive(Parser)]
+struct Args {
+    /// The size of the `JoinSet` group.
+    #[arg(long, default_value_t = 10,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    tasks: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("tasks", "10")]);
-    let tasks = options.positive("tasks");
+    let Args { tasks } = parse_args();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -156,4 +168,16 @@ fn main() {
         println!("dropped JoinHandle: the task {detached}");
     });
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -5,7 +5,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_05_futures_and_results [-- --limit-ms 20]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate tokio;
+
+use clap::Parser;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -73,9 +76,19 @@ async fn slow_lookup(cancelled: Arc<AtomicBool>) -> u64 {
 }
 // ANCHOR_END: timeout
 
+/// Promises, `select!` and `timeout` on a tokio runtime.
+#[derive(Parser)]
+struct Args {
+    /// The time limit given to `timeout`, in milliseconds; the slow lookup
+    /// waits that long before it is cancelled.
+    #[arg(long, default_value_t = 20,
+          value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    limit_ms: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("limit-ms", "20")]);
-    let limit = Duration::from_millis(options.positive("limit-ms") as u64);
+    let Args { limit_ms } = parse_args();
+    let limit = Duration::from_millis(limit_ms);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -118,4 +131,16 @@ fn main() {
         );
     });
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,7 +4,10 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_06_errors_in_async_code [-- --jobs 6 --failing 3]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate tokio;
+
+use clap::Parser;
 use std::fmt;
 use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinError, JoinSet};
@@ -128,12 +131,24 @@ async fn catch_a_panic() -> String {
 }
 // ANCHOR_END: panic
 
+/// Errors, cancellation and panics in a group of tokio tasks.
+#[derive(Parser)]
+struct Args {
+    /// Jobs in the group.
+    #[arg(long, default_value_t = 6,
+          value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    jobs: u32,
+    /// Which job fails; it must be below `--jobs`.
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=9_999))]
+    failing: u32,
+}
+
 fn main() {
-    let options = Options::from_env(&[("jobs", "6"), ("failing", "3")]);
-    let jobs = options.positive("jobs") as u32;
-    let failing: u32 = options.get("failing");
+    let Args { jobs, failing } = parse_args();
     if failing >= jobs {
-        cookbook::cli::fail("--failing must be the number of one of the jobs (below --jobs)");
+        eprintln!("error: --failing must be the number of one of the jobs (below --jobs)");
+        std::process::exit(2);
     }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -179,4 +194,16 @@ fn main() {
         println!("a panicking task: JoinError::is_panic() = true, payload: {message:?}");
     });
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

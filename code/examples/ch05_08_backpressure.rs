@@ -6,7 +6,11 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_08_backpressure [-- --items 200 --capacity 4 --limit 8]
 
-use cookbook::cli::Options;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate tokio;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
@@ -114,11 +118,30 @@ async fn unbounded(items: u64) -> (u64, usize, usize) {
 }
 // ANCHOR_END: unbounded
 
+/// A bounded pipeline (channel and semaphore) next to an unbounded one.
+#[derive(Parser)]
+struct Args {
+    /// Items the producer sends. Each waits a millisecond or two, so with
+    /// `--limit 1` the most items take about 10 s.
+    #[arg(long, default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=5_000))]
+    items: u64,
+    /// The channel's capacity.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    capacity: usize,
+    /// Items worked on at once (permits of the semaphore).
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    limit: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("items", "200"), ("capacity", "4"), ("limit", "8")]);
-    let items = options.positive("items") as u64;
-    let capacity = options.positive("capacity");
-    let limit = options.positive("limit");
+    let Args {
+        items,
+        capacity,
+        limit,
+    } = parse_args();
 
     // One thread: tasks interleave in an order that is the same on every run.
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -140,4 +163,16 @@ fn main() {
     println!("{items} items, unbounded channel, no semaphore:");
     println!("  longest queue {longest_queue}, most in flight {most_in_flight}, sum {sum}");
     // ANCHOR_END: main
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

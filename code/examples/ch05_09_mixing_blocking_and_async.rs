@@ -5,9 +5,11 @@
 //!
 //! Run: cargo run -p cookbook --example ch05_09_mixing_blocking_and_async [-- --below 2000000 --tick-ms 5]
 
-use cookbook::cli::Options;
-use cookbook::measure::ms;
-use cookbook::workload::is_prime;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate rayon;
+extern crate tokio;
+
+use clap::Parser;
 use rayon::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -62,10 +64,23 @@ where
 }
 // ANCHOR_END: ticker
 
+/// A ticker task next to a CPU-bound job: blocking, spawn_blocking, rayon.
+#[derive(Parser)]
+struct Args {
+    /// The job counts the primes below this number. At least 1 000 000, so
+    /// that even the parallel job outlasts a few ticks.
+    #[arg(long, default_value_t = 2_000_000,
+          value_parser = clap::value_parser!(u32).range(1_000_000..=10_000_000))]
+    below: u32,
+    /// The ticker's period, in milliseconds.
+    #[arg(long, default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=10))]
+    tick_ms: u64,
+}
+
 fn main() {
-    let options = Options::from_env(&[("below", "2000000"), ("tick-ms", "5")]);
-    let below: u32 = options.get("below");
-    let period = Duration::from_millis(options.positive("tick-ms") as u64);
+    let Args { below, tick_ms } = parse_args();
+    let period = Duration::from_millis(tick_ms);
 
     // ANCHOR: main
     // One thread, like asyncio's event loop: whatever blocks it blocks everything.
@@ -127,4 +142,36 @@ fn main() {
         ms(parallel_time)
     );
     // ANCHOR_END: main
+}
+
+/// Trial division by odd numbers up to the square root.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
+        .all(|d| n % d != 0)
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -7,13 +7,24 @@
 //!      [-- --redis redis://127.0.0.1:6379 --workers 2 --tasks 8 --below 2000000]
 //! A worker on its own (another terminal):  ... -- --role worker --name w3
 
+extern crate apalis; // named for `mdbook test`; Cargo does not need these
+extern crate apalis_redis;
+extern crate clap;
+extern crate futures;
+extern crate serde;
+extern crate tokio;
+extern crate uuid;
+
 use apalis::prelude::*;
-use apalis_redis::RedisStorage;
-use cookbook::cli::{Options, fail};
-use cookbook::workload::{count_primes, split};
-use cookbook::{task_queue, worker_processes};
+use apalis_redis::{Config, RedisStorage};
+use clap::builder::RangedU64ValueParser;
+use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::io::{BufRead, BufReader};
+use std::ops::Range;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 const QUEUE: &str = "cookbook-primes";
 
@@ -55,7 +66,7 @@ async fn run_worker(storage: RedisStorage<CountPrimes>, name: String) {
         .concurrency(1) // one task at a time: more workers, more tasks at once
         .build(count_primes_task);
     println!("ready"); // the producer waits for this line before pushing
-    if let Err(e) = worker.run_until(worker_processes::stdin_closed()).await {
+    if let Err(e) = worker.run_until(stdin_closed()).await {
         eprintln!("error: worker stopped: {e}");
         std::process::exit(1);
     }
@@ -107,45 +118,80 @@ async fn run_producer(mut storage: RedisStorage<CountPrimes>, below: u32, tasks:
 }
 // ANCHOR_END: producer
 
+// ANCHOR: open
+/// Connects to the Redis server at `url` and opens the queue named `queue`,
+/// set up for many short tasks shared by a few workers. If Redis cannot be
+/// reached, says so in one line and exits.
+async fn open_queue<T>(url: &str, queue: &str) -> RedisStorage<T> {
+    let connection = apalis_redis::connect(url).await.unwrap_or_else(|e| {
+        usage_error(&format!(
+            "cannot reach Redis at {url}: {e} (start one: redis-server --port 6379 --save '')"
+        ))
+    });
+    let config = Config::default()
+        .queue(queue)
+        // One task per fetch, so an idle worker can take the next one.
+        .batch_size(1)
+        // An idle worker looks for new tasks at every heartbeat (default: 30 s).
+        .heartbeat_interval(Duration::from_millis(100))
+        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
+        // (30 x 100 ms) before another worker declares this one dead.
+        .missed_heartbeats(30);
+    RedisStorage::new(connection).with_config(config)
+}
+// ANCHOR_END: open
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Role {
+    /// Start the workers, push the tasks, read the results.
+    Producer,
+    /// Take tasks until standard input closes.
+    Worker,
+}
+
+/// Prime-counting tasks on a Redis queue, run by worker processes.
+#[derive(Parser)]
+struct Args {
+    /// The Redis server that is the broker.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    #[arg(long, value_enum, default_value_t = Role::Producer)]
+    role: Role,
+    /// The worker's name (role worker).
+    #[arg(long, default_value = "worker")]
+    name: String,
+    /// Worker processes the producer starts (0: you start them yourself).
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+    workers: usize,
+    /// Tasks the range is cut into.
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    tasks: usize,
+    /// Count the primes below this number.
+    #[arg(long, default_value_t = 2_000_000,
+          value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+    below: u32,
+}
+
 // ANCHOR: main
 #[tokio::main]
 async fn main() {
-    let options = Options::from_env(&[
-        ("redis", "redis://127.0.0.1:6379"),
-        ("role", "producer"),
-        ("name", "worker"),
-        ("workers", "2"),
-        ("tasks", "8"),
-        ("below", "2000000"),
-    ]);
-    let redis: String = options.get("redis");
-    let role: String = options.get("role");
-    let below: u32 = options.get("below");
-    let tasks = options.positive("tasks");
-    let workers: usize = options.get("workers");
-    if workers > 64 {
-        fail("at most 64 --workers");
-    }
-    if role != "producer" && role != "worker" {
-        fail(format_args!(
-            "--role must be producer or worker, not '{role}'"
-        ));
-    }
-
-    let storage = task_queue::open(&redis, QUEUE).await;
-
-    if role == "worker" {
-        return run_worker(storage, options.get("name")).await;
+    let args = parse_args();
+    let storage = open_queue(&args.redis, QUEUE).await;
+    if args.role == Role::Worker {
+        return run_worker(storage, args.name).await;
     }
     // The workers: this program again, in its worker role.
-    let children = worker_processes::start(workers, |i| {
+    let children = start_workers(args.workers, |i| {
         let name = format!("worker-{i}");
-        ["--role", "worker", "--name", &name, "--redis", &redis]
+        ["--role", "worker", "--name", &name, "--redis", &args.redis]
             .map(String::from)
             .to_vec()
     });
+    let (below, tasks) = (args.below, args.tasks);
     let total = run_producer(storage, below, tasks).await;
-    worker_processes::stop(children);
+    stop_workers(children);
     let expected = count_primes(0..below);
     assert_eq!(
         total, expected,
@@ -154,3 +200,91 @@ async fn main() {
     println!("primes below {below}: {total} (a serial count agrees)");
 }
 // ANCHOR_END: main
+
+/// Starts `count` workers, `args(i)` for worker `i`: this same program, as a
+/// reader would start workers in other terminals. Waits until each has printed
+/// `ready` (it is connected); a worker stops when its stdin closes, so none
+/// outlives the program that started it.
+fn start_workers(count: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<Child> {
+    let program = std::env::current_exe().expect("path of this program");
+    (0..count)
+        .map(|i| {
+            let mut child = Command::new(&program)
+                .args(args(i))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start a worker process");
+            let mut line = String::new();
+            let stdout = child.stdout.as_mut().expect("piped stdout");
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .expect("read from a worker");
+            assert_eq!(line.trim(), "ready", "worker {i} did not start");
+            child
+        })
+        .collect()
+}
+
+/// Closes each worker's stdin, its signal to finish, and waits for it.
+fn stop_workers(workers: Vec<Child>) {
+    for mut worker in workers {
+        drop(worker.stdin.take());
+        let status = worker.wait().expect("wait for a worker");
+        assert!(status.success(), "a worker failed: {status}");
+    }
+}
+
+/// A future that completes when stdin reaches its end: the worker's signal to stop.
+async fn stdin_closed() -> std::io::Result<()> {
+    tokio::task::spawn_blocking(|| std::io::stdin().lines().for_each(drop)).await?;
+    Ok(())
+}
+
+/// Trial division by odd numbers up to the square root.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
+        .all(|d| n % d != 0)
+}
+
+/// How many primes `range` holds.
+fn count_primes(range: Range<u32>) -> u64 {
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+/// `0..below` cut into `parts` contiguous ranges (fewer if `below` is small).
+fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
+    let step = below
+        .div_ceil(u32::try_from(parts).unwrap_or(u32::MAX))
+        .max(1);
+    (0..below)
+        .step_by(step as usize)
+        .map(|start| start..start.saturating_add(step).min(below))
+        .collect()
+}
+
+/// A bad option, or a broker that is not there: one line, exit status 2.
+fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
+}

@@ -2,14 +2,17 @@
 //! server hashes it (SHA-256) as it arrives and answers with the size and hash
 //! it received, and the client compares them with its own.
 //!
-//! Run: cargo run -p cookbook --features distributed --example ch06_04_file_transfer
+//! Run: cargo run -p cookbook --example ch06_04_file_transfer
 //!      [-- --bytes 4194304 --max-bytes 16777216]
 //! The server alone:  ... -- --role server [--addr 127.0.0.1:0 --max-bytes N
 //!                           --max-connections 8 --deadline-ms 60000]
 //! The client alone:  ... -- --role client --addr 127.0.0.1:PORT --file PATH
 
-use cookbook::cli::{Options, fail};
-use cookbook::measure::ms;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate sha2;
+
+use clap::builder::RangedU64ValueParser;
+use clap::{Parser, ValueEnum};
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -48,7 +51,7 @@ fn protocol_error(message: String) -> io::Error {
 }
 // ANCHOR_END: protocol
 
-// ANCHOR: server
+// ANCHOR: limits
 /// What the server takes on.
 #[derive(Debug, Clone, Copy)]
 struct Limits {
@@ -86,7 +89,9 @@ impl Read for Connection {
         Err(io::Error::new(TimedOut, reason))
     }
 }
+// ANCHOR_END: limits
 
+// ANCHOR: receive
 /// Serves one connection: checks the header and the size limit, hashes the
 /// body as it arrives (nothing is written to disk) and answers with what it got.
 fn receive(stream: TcpStream, limits: Limits) -> io::Result<u64> {
@@ -140,7 +145,9 @@ fn receive(stream: TcpStream, limits: Limits) -> io::Result<u64> {
     writeln!(connection.stream, "OK {length} {}", hex(&digest))?;
     Ok(length)
 }
+// ANCHOR_END: receive
 
+// ANCHOR: serve
 /// The server role: a thread per connection, at most `limits.connections` at
 /// once, until standard input closes.
 fn run_server(addr: &str, limits: Limits) -> io::Result<()> {
@@ -177,9 +184,9 @@ fn run_server(addr: &str, limits: Limits) -> io::Result<()> {
     io::stdin().lock().lines().for_each(drop);
     Ok(())
 }
-// ANCHOR_END: server
+// ANCHOR_END: serve
 
-// ANCHOR: client
+// ANCHOR: replies
 /// What the server said it received.
 #[derive(Debug, PartialEq)]
 struct Receipt {
@@ -187,17 +194,15 @@ struct Receipt {
     sha256: String,
 }
 
-/// Sends `length` bytes from `body`, then their hash, and returns the server's
-/// receipt after checking it against what was sent.
-fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Receipt> {
-    let mut stream = TcpStream::connect_timeout(&server, IO_TIMEOUT)?;
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
-    stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let mut replies = BufReader::new(stream.try_clone()?).take(MAX_REPLY);
-    let mut read_reply = || -> io::Result<String> {
+/// The server's replies, one line each, none longer than `MAX_REPLY` bytes.
+struct Replies(io::Take<BufReader<TcpStream>>);
+
+impl Replies {
+    /// The next reply; `ERR <reason>` becomes an error that gives the reason.
+    fn next(&mut self) -> io::Result<String> {
         let mut line = String::new();
-        replies.set_limit(MAX_REPLY);
-        replies.read_line(&mut line).map_err(|e| match e.kind() {
+        self.0.set_limit(MAX_REPLY);
+        self.0.read_line(&mut line).map_err(|e| match e.kind() {
             // A read that timed out: `WouldBlock` on Unix, `TimedOut` on Windows.
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => io::Error::new(
                 io::ErrorKind::TimedOut,
@@ -211,11 +216,22 @@ fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Rece
             ))),
             None => Ok(line.trim_end().to_owned()),
         }
-    };
+    }
+}
+// ANCHOR_END: replies
+
+// ANCHOR: send
+/// Sends `length` bytes from `body`, then their hash, and returns the server's
+/// receipt after checking it against what was sent.
+fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Receipt> {
+    let mut stream = TcpStream::connect_timeout(&server, IO_TIMEOUT)?;
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+    stream.set_write_timeout(Some(IO_TIMEOUT))?;
+    let mut replies = Replies(BufReader::new(stream.try_clone()?).take(MAX_REPLY));
 
     stream.write_all(MAGIC)?;
     stream.write_all(&length.to_be_bytes())?;
-    if read_reply()? != "READY" {
+    if replies.next()? != "READY" {
         return Err(protocol_error("no READY from the server".to_owned()));
     }
     let mut hasher = Sha256::new();
@@ -236,7 +252,7 @@ fn send(server: SocketAddr, length: u64, mut body: impl Read) -> io::Result<Rece
     let digest = hasher.finalize();
     stream.write_all(&digest)?;
 
-    let reply = read_reply()?;
+    let reply = replies.next()?;
     let receipt = match reply.split(' ').collect::<Vec<_>>()[..] {
         ["OK", bytes, sha256] => Receipt {
             bytes: bytes.parse().map_err(|_| protocol_error(reply.clone()))?,
@@ -261,9 +277,9 @@ fn send_file(server: SocketAddr, path: &Path) -> io::Result<Receipt> {
     let length = file.metadata()?.len();
     send(server, length, file)
 }
-// ANCHOR_END: client
+// ANCHOR_END: send
 
-// ANCHOR: demo
+// ANCHOR: process
 /// The server as a child process of this program; stopping it (or dropping it,
 /// on an early return or a panic) closes its stdin and waits for it to exit.
 struct ServerProcess {
@@ -319,6 +335,7 @@ impl Drop for ServerProcess {
         let _ = self.stop();
     }
 }
+// ANCHOR_END: process
 
 /// A file of `len` bytes with a fixed pattern, in a folder of its own that is
 /// removed when the value is dropped.
@@ -351,6 +368,7 @@ impl Drop for TestFile {
     }
 }
 
+// ANCHOR: demo
 fn run_demo(len: u64, limits: Limits) -> io::Result<()> {
     let file = TestFile::create(len)?;
     let mut server = ServerProcess::start(limits)?;
@@ -410,51 +428,67 @@ fn run_demo(len: u64, limits: Limits) -> io::Result<()> {
 
 /// The largest `--max-bytes`: 1 TiB, far above what this server should take.
 const MAX_BYTES_LIMIT: u64 = 1 << 40;
-/// The largest `--max-connections`: each is a thread.
-const CONNECTIONS_LIMIT: usize = 1024;
-/// The largest `--deadline-ms`: one hour.
-const DEADLINE_MS_LIMIT: u64 = 3_600_000;
+/// The largest `--bytes` of the demo's generated file: 1 GiB.
+const DEMO_BYTES_LIMIT: u64 = 1 << 30;
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Role {
+    /// Start a server process and send it a generated file.
+    Demo,
+    /// Serve until standard input closes.
+    Server,
+    /// Send --file to the server at --addr.
+    Client,
+}
+
+/// A TCP file transfer checked by SHA-256: the demo, the server or the client.
+#[derive(Parser)]
+struct Args {
+    #[arg(long, value_enum, default_value_t = Role::Demo)]
+    role: Role,
+    /// The server's address (the server binds it; the client connects to it).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    addr: String,
+    /// The file the client sends.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Size of the demo's generated file.
+    #[arg(long, default_value_t = 4_194_304,
+          value_parser = clap::value_parser!(u64).range(1..=DEMO_BYTES_LIMIT))]
+    bytes: u64,
+    /// The largest file the server takes.
+    #[arg(long, default_value_t = 16_777_216,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_BYTES_LIMIT))]
+    max_bytes: u64,
+    /// Transfers the server runs at once (a thread each).
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    max_connections: usize,
+    /// The longest one transfer may take (at most an hour).
+    #[arg(long, default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    deadline_ms: u64,
+}
 
 fn main() {
-    let options = Options::from_env(&[
-        ("role", "demo"),
-        ("addr", "127.0.0.1:0"),
-        ("file", ""),
-        ("bytes", "4194304"),
-        ("max-bytes", "16777216"),
-        ("max-connections", "8"),
-        ("deadline-ms", "60000"),
-    ]);
-    let role: String = options.get("role");
+    let args = parse_args();
     let limits = Limits {
-        max_bytes: options.positive("max-bytes") as u64,
-        connections: options.positive("max-connections"),
-        deadline: Duration::from_millis(options.positive("deadline-ms") as u64),
+        max_bytes: args.max_bytes,
+        connections: args.max_connections,
+        deadline: Duration::from_millis(args.deadline_ms),
     };
-    if limits.max_bytes > MAX_BYTES_LIMIT {
-        fail(format_args!(
-            "--max-bytes must be at most {MAX_BYTES_LIMIT}"
-        ));
-    }
-    if limits.connections > CONNECTIONS_LIMIT {
-        fail(format_args!(
-            "--max-connections must be at most {CONNECTIONS_LIMIT}"
-        ));
-    }
-    if limits.deadline > Duration::from_millis(DEADLINE_MS_LIMIT) {
-        fail(format_args!(
-            "--deadline-ms must be at most {DEADLINE_MS_LIMIT}"
-        ));
-    }
-    let outcome = match role.as_str() {
-        "server" => run_server(&options.get::<String>("addr"), limits),
-        "client" => {
-            let server: SocketAddr = options.get("addr");
-            let file: String = options.get("file");
-            if server.port() == 0 || file.is_empty() {
-                fail("--role client needs --addr HOST:PORT (the server's) and --file PATH");
-            }
-            send_file(server, Path::new(&file)).map(|receipt| {
+    let outcome = match args.role {
+        Role::Server => run_server(&args.addr, limits),
+        Role::Client => {
+            let server = args
+                .addr
+                .parse::<SocketAddr>()
+                .ok()
+                .filter(|a| a.port() != 0);
+            let (Some(server), Some(file)) = (server, args.file) else {
+                usage_error("--role client needs --addr HOST:PORT (the server's) and --file PATH");
+            };
+            send_file(server, &file).map(|receipt| {
                 println!(
                     "sent:     {} bytes, sha256 {}",
                     receipt.bytes, receipt.sha256
@@ -462,19 +496,40 @@ fn main() {
                 println!("hashes match");
             })
         }
-        "demo" => {
-            let len = options.positive("bytes") as u64;
-            if len > limits.max_bytes {
-                fail("--bytes must be at most --max-bytes");
+        Role::Demo => {
+            if args.bytes > limits.max_bytes {
+                usage_error("--bytes must be at most --max-bytes");
             }
-            run_demo(len, limits)
+            run_demo(args.bytes, limits)
         }
-        other => fail(format_args!(
-            "--role must be demo, server or client, not '{other}'"
-        )),
     };
     if let Err(e) = outcome {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Options that clap accepted one by one but that do not go together: one
+/// line, exit status 2, as for any bad option.
+fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -3,13 +3,17 @@
 //! B, B calls C, and C does the work. Every hop adds its name to a trace and
 //! passes the caller's deadline on; the answer is checked against a local run.
 //!
-//! Run: cargo run -p cookbook --features distributed --example ch06_05_rpc_chain
+//! Run: cargo run -p cookbook --example ch06_05_rpc_chain
 //!      [-- --below 200000 --deadline-ms 5000]
 //! One server alone:  ... -- --role server --name C [--next 127.0.0.1:PORT]
 
-use cookbook::cli::{Options, fail};
-use cookbook::measure::ms;
-use cookbook::workload::count_primes;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate futures;
+extern crate serde;
+extern crate tarpc;
+extern crate tokio;
+
+use clap::{Parser, ValueEnum};
 use futures::{StreamExt, future};
 use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, BufReader};
@@ -31,7 +35,7 @@ const MAX_BUDGET: Duration = Duration::from_secs(10);
 /// The largest `--deadline-ms`: one hour (the servers cap it at `MAX_BUDGET` anyway).
 const MAX_DEADLINE_MS: u64 = 3_600_000;
 
-// ANCHOR: service
+// ANCHOR: types
 /// One hop of a call: which server, and how much of the deadline it had left.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Hop {
@@ -60,7 +64,9 @@ struct Link {
     name: String,
     next: Option<ChainClient>,
 }
+// ANCHOR_END: types
 
+// ANCHOR: handler
 impl Chain for Link {
     async fn primes_below(
         self,
@@ -110,7 +116,9 @@ impl Chain for Link {
         Ok(Answer { primes, trace })
     }
 }
+// ANCHOR_END: handler
 
+// ANCHOR: unfinished
 /// Says so on stderr when a call ends before its work finished: when tarpc
 /// drops the handler (the caller's deadline passed, or it cancelled the call)
 /// or when the server's own cap ends it.
@@ -126,7 +134,7 @@ impl Drop for Unfinished<'_> {
         }
     }
 }
-// ANCHOR_END: service
+// ANCHOR_END: unfinished
 
 // ANCHOR: server
 async fn connect(addr: SocketAddr) -> io::Result<ChainClient> {
@@ -210,7 +218,11 @@ impl Chain3 {
         }
         Ok((chain, next.expect("three servers")))
     }
+}
+// ANCHOR_END: processes
 
+// ANCHOR: stop
+impl Chain3 {
     /// Closes every server's stdin, then waits for each to exit; returns
     /// how many exited with status 0.
     fn stop(&mut self) -> usize {
@@ -246,9 +258,9 @@ impl Drop for Chain3 {
         self.stop();
     }
 }
-// ANCHOR_END: processes
+// ANCHOR_END: stop
 
-// ANCHOR: client
+// ANCHOR: in_time
 /// A context whose deadline is `limit` from now.
 fn deadline_in(limit: Duration) -> context::Context {
     let mut ctx = context::current();
@@ -256,16 +268,16 @@ fn deadline_in(limit: Duration) -> context::Context {
     ctx
 }
 
-async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
-    let client = connect(a).await?;
-    let start_trace = vec![Hop {
-        server: "client".to_owned(),
-        time_left_ms: limit.as_secs_f64() * 1e3,
-    }];
-
-    // Call 1: the chain does the work within the deadline.
+/// Call 1: the chain does the work within the deadline, and every hop had
+/// less time left than the one before. Returns the count.
+async fn call_in_time(
+    client: &ChainClient,
+    trace: Vec<Hop>,
+    below: u32,
+    limit: Duration,
+) -> io::Result<u64> {
     let answer = client
-        .primes_below(deadline_in(limit), start_trace.clone(), below, 0)
+        .primes_below(deadline_in(limit), trace, below, 0)
         .await
         .map_err(io::Error::other)?
         .map_err(io::Error::other)?;
@@ -302,13 +314,18 @@ async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
         "  answer:    {} (local count: {local}, equal)",
         answer.primes
     );
+    Ok(local)
+}
+// ANCHOR_END: in_time
 
-    // Call 2: C is asked to wait longer than the deadline allows.
+// ANCHOR: too_late
+/// Call 2: C is asked to wait longer than the deadline allows.
+async fn call_too_late(client: &ChainClient, trace: Vec<Hop>, below: u32) {
     let short = Duration::from_millis(300);
     let pause_ms = 2000;
     let start = Instant::now();
     let outcome = client
-        .primes_below(deadline_in(short), start_trace.clone(), below, pause_ms)
+        .primes_below(deadline_in(short), trace, below, pause_ms)
         .await;
     let waited = start.elapsed();
     // The client's timer and A's own call to B run out at the same moment, A's
@@ -326,10 +343,20 @@ async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
         short.as_millis()
     );
     println!("  error:     {expired} after {}", ms(waited));
+}
+
+async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
+    let client = connect(a).await?;
+    let trace = vec![Hop {
+        server: "client".to_owned(),
+        time_left_ms: limit.as_secs_f64() * 1e3,
+    }];
+    let local = call_in_time(&client, trace.clone(), below, limit).await?;
+    call_too_late(&client, trace.clone(), below).await;
 
     // Call 3: the chain still serves after a call that was given up.
     let again = client
-        .primes_below(deadline_in(limit), start_trace, below, 0)
+        .primes_below(deadline_in(limit), trace, below, 0)
         .await
         .map_err(io::Error::other)?
         .map_err(io::Error::other)?;
@@ -337,46 +364,53 @@ async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
     println!("call 3: the chain still answers: {} primes", again.primes);
     Ok(())
 }
-// ANCHOR_END: client
+// ANCHOR_END: too_late
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Role {
+    /// Start the three servers and call them.
+    Client,
+    /// Serve calls (and pass them to --next, if given) until stdin closes.
+    Server,
+}
+
+/// A chain of three RPC servers, each its own process, called with deadlines.
+#[derive(Parser)]
+struct Args {
+    #[arg(long, value_enum, default_value_t = Role::Client)]
+    role: Role,
+    /// The server's name (role server).
+    #[arg(long)]
+    name: Option<String>,
+    /// The next server's address (role server; none for the last).
+    #[arg(long)]
+    next: Option<SocketAddr>,
+    /// Count the primes below this number.
+    #[arg(long, default_value_t = 200_000,
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_BELOW)))]
+    below: u32,
+    /// The deadline of calls 1 and 3.
+    #[arg(long, default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_DEADLINE_MS))]
+    deadline_ms: u64,
+}
 
 fn main() {
-    let options = Options::from_env(&[
-        ("role", "client"),
-        ("name", ""),
-        ("next", ""),
-        ("below", "200000"),
-        ("deadline-ms", "5000"),
-    ]);
-    let role: String = options.get("role");
+    let args = parse_args();
     let runtime = tokio::runtime::Runtime::new().expect("build the runtime");
-    match role.as_str() {
-        "server" => {
-            let name: String = options.get("name");
-            let next: String = options.get("next");
-            let next = match next.is_empty() {
-                true => None,
-                false => Some(options.get::<SocketAddr>("next")),
+    match args.role {
+        Role::Server => {
+            let Some(name) = args.name else {
+                eprintln!("error: --role server needs --name NAME");
+                std::process::exit(2);
             };
-            if name.is_empty() {
-                fail("--role server needs --name NAME");
-            }
-            if let Err(e) = runtime.block_on(run_server(name, next)) {
+            if let Err(e) = runtime.block_on(run_server(name, args.next)) {
                 eprintln!("error: {e}");
                 std::process::exit(1);
             }
         }
-        "client" => {
-            let below: u32 = options.get("below");
-            if below > MAX_BELOW {
-                fail(format_args!("--below must be at most {MAX_BELOW}"));
-            }
-            let deadline_ms = options.positive("deadline-ms") as u64;
-            if deadline_ms > MAX_DEADLINE_MS {
-                fail(format_args!(
-                    "--deadline-ms must be at most {MAX_DEADLINE_MS}"
-                ));
-            }
-            let limit = Duration::from_millis(deadline_ms);
+        Role::Client => {
+            let (below, limit) = (args.below, Duration::from_millis(args.deadline_ms));
             // ANCHOR: main
             let (mut chain, a) = match Chain3::start() {
                 Ok(started) => started,
@@ -396,8 +430,31 @@ fn main() {
             println!("stopped: 3 servers, each exited with status 0");
             // ANCHOR_END: main
         }
-        other => fail(format_args!(
-            "--role must be client or server, not '{other}'"
-        )),
     }
+}
+
+/// Counts the primes in `range` by trial division: work with a checkable answer.
+fn count_primes(range: std::ops::Range<u32>) -> u64 {
+    let is_prime = |n: u32| {
+        n >= 2 && (2..).take_while(|&d| d <= n / d).all(|d| n % d != 0) // d * d <= n, no overflow
+    };
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+/// `12.345 ms`: times keep their decimals, so the book's tests can tell a
+/// measurement (which varies) from a count (which must not).
+fn ms(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -3,10 +3,13 @@
 //! a few workers and a collector form a pipeline; `select!` waits on several
 //! channels at once, with a timeout arm and a stop channel.
 //!
-//! Run: cargo run -p cookbook --features distributed --example ch06_06_csp
-//!      [-- --numbers 100000 --workers 3]
+//! Run: cargo run -p cookbook --example ch06_06_csp [-- --numbers 100000 --workers 3]
 
-use cookbook::cli::{Options, fail};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate crossbeam;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use crossbeam::channel::{self, Receiver, Sender, select};
 use std::thread;
 use std::time::Duration;
@@ -29,7 +32,7 @@ fn collatz_steps(mut n: u64) -> u64 {
     steps
 }
 
-// ANCHOR: processes
+// ANCHOR: generator
 /// What the generator sends: `count` numbers from 1 (or without end), then,
 /// if `then_stall`, it keeps its channel open and says nothing more.
 struct Source {
@@ -68,6 +71,9 @@ fn worker(numbers: Receiver<u64>, results: Sender<u64>, done: Sender<u64>) {
     let _ = done.send(handled);
 }
 
+// ANCHOR_END: generator
+
+// ANCHOR: ended
 #[derive(Debug, PartialEq)]
 enum Ended {
     /// Every worker finished and the results channel closed.
@@ -86,7 +92,9 @@ struct Collected {
     handled: u64,
     ended: Ended,
 }
+// ANCHOR_END: ended
 
+// ANCHOR: collector
 /// Process 3: waits on results and on the workers' reports at once, with a
 /// timeout arm; owns the stop channel and closes it when it is done.
 fn collector(
@@ -131,7 +139,7 @@ fn collector(
         ended,
     }
 }
-// ANCHOR_END: processes
+// ANCHOR_END: collector
 
 // ANCHOR: network
 /// Wires the processes together, runs them all in parallel and waits for all
@@ -161,13 +169,21 @@ fn run(source: Source, workers: usize, limit: Option<u64>, timeout: Duration) ->
 }
 // ANCHOR_END: network
 
+/// A pipeline of processes joined by channels, run three ways.
+#[derive(Parser)]
+struct Args {
+    /// Numbers the generator sends in the first run.
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    numbers: u64,
+    /// Worker processes between the generator and the collector.
+    #[arg(long, default_value_t = 3,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
+    workers: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[("numbers", "100000"), ("workers", "3")]);
-    let numbers = options.positive("numbers") as u64;
-    let workers = options.positive("workers");
-    if numbers > 10_000_000 {
-        fail("--numbers must be at most 10000000");
-    }
+    let Args { numbers, workers } = parse_args();
 
     // ANCHOR: main
     println!(
@@ -199,6 +215,9 @@ fn main() {
         collected.handled
     );
 
+    // ANCHOR_END: main
+
+    // ANCHOR: stopping
     // Run 2: an endless stream; the collector stops it after 1000 results.
     let endless = Source {
         count: None,
@@ -233,5 +252,17 @@ fn main() {
         QUIET.as_millis()
     );
     println!("all {} processes of the 3 runs returned", 3 * (workers + 2));
-    // ANCHOR_END: main
+    // ANCHOR_END: stopping
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -7,20 +7,30 @@
 //! Run: cargo run -p cookbook --features distributed --example ch06_07_map_reduce
 //!      [-- --redis redis://127.0.0.1:6379 --workers 2 --chunks 8 --partitions 4 --file text.txt]
 
+extern crate apalis; // named for `mdbook test`; Cargo does not need these
+extern crate apalis_redis;
+extern crate clap;
+extern crate futures;
+extern crate serde;
+extern crate tokio;
+
 use apalis::prelude::*;
-use apalis_redis::RedisStorage;
-use cookbook::cli::{Options, fail};
-use cookbook::{task_queue, worker_processes};
+use apalis_redis::{Config, RedisStorage};
+use clap::builder::RangedU64ValueParser;
+use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 const QUEUE: &str = "cookbook-word-count";
 /// Larger chunks are refused: a message should stay well below Redis's limits.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
 /// Limits on what a message or an option may ask for.
 const MAX_PARTITIONS: usize = 1024;
-const MAX_WORKERS: usize = 64;
 
 type Counts = BTreeMap<String, u64>;
 
@@ -185,67 +195,77 @@ fn sample_text() -> String {
     text
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Role {
+    /// Start the workers, run the two phases, check the counts.
+    Producer,
+    /// Take tasks until standard input closes.
+    Worker,
+}
+
+/// A word count split into map and reduce tasks on a Redis queue.
+#[derive(Parser)]
+struct Args {
+    /// The Redis server that is the broker.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    #[arg(long, value_enum, default_value_t = Role::Producer)]
+    role: Role,
+    /// Worker processes the producer starts (0: you start them yourself).
+    #[arg(long, default_value_t = 2,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+    workers: usize,
+    /// Map tasks: the text is cut into this many chunks.
+    #[arg(long, default_value_t = 8,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+    chunks: usize,
+    /// Reduce tasks: the words are split into this many partitions.
+    #[arg(long, default_value_t = 4,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_PARTITIONS as u64))]
+    partitions: usize,
+    /// The text to count (default: a sample built in).
+    #[arg(long)]
+    file: Option<PathBuf>,
+}
+
 #[tokio::main]
 async fn main() {
-    let options = Options::from_env(&[
-        ("redis", "redis://127.0.0.1:6379"),
-        ("role", "producer"),
-        ("workers", "2"),
-        ("chunks", "8"),
-        ("partitions", "4"),
-        ("file", ""),
-    ]);
-    let redis: String = options.get("redis");
-    let role: String = options.get("role");
-    let workers: usize = options.get("workers");
-    let chunks = options.positive("chunks");
-    let partitions = options.positive("partitions");
-    let file: String = options.get("file");
-    if role != "producer" && role != "worker" {
-        fail(format_args!(
-            "--role must be producer or worker, not '{role}'"
-        ));
-    }
-    if workers > MAX_WORKERS || partitions > MAX_PARTITIONS {
-        fail(format_args!(
-            "at most {MAX_WORKERS} --workers and {MAX_PARTITIONS} --partitions"
-        ));
-    }
+    let args = parse_args();
+    let (workers, chunks, partitions) = (args.workers, args.chunks, args.partitions);
+    let mut storage = open_queue(&args.redis, QUEUE).await;
 
-    let mut storage = task_queue::open(&redis, QUEUE).await;
-
-    if role == "worker" {
+    if args.role == Role::Worker {
         let worker = WorkerBuilder::new(format!("wc-{}", std::process::id()))
             .backend(storage)
             .concurrency(1)
             .build(run_job);
         println!("ready");
-        if let Err(e) = worker.run_until(worker_processes::stdin_closed()).await {
+        if let Err(e) = worker.run_until(stdin_closed()).await {
             eprintln!("error: worker stopped: {e}");
             std::process::exit(1);
         }
         return;
     }
 
-    let text = match file.as_str() {
-        "" => sample_text(),
-        path => std::fs::read_to_string(path).unwrap_or_else(|e| fail(format_args!("{path}: {e}"))),
+    let text = match &args.file {
+        None => sample_text(),
+        Some(path) => std::fs::read_to_string(path)
+            .unwrap_or_else(|e| usage_error(&format!("{}: {e}", path.display()))),
     };
     let pieces = split_text(&text, chunks);
     if let Some(big) = pieces.iter().find(|piece| piece.len() > MAX_CHUNK_BYTES) {
-        fail(format_args!(
+        usage_error(&format!(
             "a chunk of {} bytes is over the {MAX_CHUNK_BYTES}-byte limit: use more --chunks",
             big.len()
         ));
     }
-    let children = worker_processes::start(workers, |_| {
-        ["--role", "worker", "--redis", &redis]
+    let children = start_workers(workers, |_| {
+        ["--role", "worker", "--redis", &args.redis]
             .map(String::from)
             .to_vec()
     });
     let counts = word_count(&mut storage, pieces.clone(), partitions).await;
-    worker_processes::stop(children);
-
+    stop_workers(children);
     let mut serial = Counts::new();
     for word in words(&text) {
         *serial.entry(word).or_default() += 1;
@@ -266,4 +286,83 @@ async fn main() {
         "the distributed count differs from the serial one"
     );
     println!("equal to a serial count: yes");
+}
+
+/// Connects to the Redis server at `url` and opens the queue named `queue`,
+/// set up for many short tasks shared by a few workers. If Redis cannot be
+/// reached, says so in one line and exits.
+async fn open_queue<T>(url: &str, queue: &str) -> RedisStorage<T> {
+    let connection = apalis_redis::connect(url).await.unwrap_or_else(|e| {
+        usage_error(&format!(
+            "cannot reach Redis at {url}: {e} (start one: redis-server --port 6379 --save '')"
+        ))
+    });
+    let config = Config::default()
+        .queue(queue)
+        // One task per fetch, so an idle worker can take the next one.
+        .batch_size(1)
+        // An idle worker looks for new tasks at every heartbeat (default: 30 s).
+        .heartbeat_interval(Duration::from_millis(100))
+        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
+        // (30 x 100 ms) before another worker declares this one dead.
+        .missed_heartbeats(30);
+    RedisStorage::new(connection).with_config(config)
+}
+
+/// Starts `count` workers, `args(i)` for worker `i`: this same program, as a
+/// reader would start workers in other terminals. Waits until each has printed
+/// `ready` (it is connected); a worker stops when its stdin closes, so none
+/// outlives the program that started it.
+fn start_workers(count: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<Child> {
+    let program = std::env::current_exe().expect("path of this program");
+    (0..count)
+        .map(|i| {
+            let mut child = Command::new(&program)
+                .args(args(i))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("start a worker process");
+            let mut line = String::new();
+            let stdout = child.stdout.as_mut().expect("piped stdout");
+            BufReader::new(stdout)
+                .read_line(&mut line)
+                .expect("read from a worker");
+            assert_eq!(line.trim(), "ready", "worker {i} did not start");
+            child
+        })
+        .collect()
+}
+
+/// Closes each worker's stdin, its signal to finish, and waits for it.
+fn stop_workers(workers: Vec<Child>) {
+    for mut worker in workers {
+        drop(worker.stdin.take());
+        let status = worker.wait().expect("wait for a worker");
+        assert!(status.success(), "a worker failed: {status}");
+    }
+}
+
+/// A future that completes when stdin reaches its end: the worker's signal to stop.
+async fn stdin_closed() -> std::io::Result<()> {
+    tokio::task::spawn_blocking(|| std::io::stdin().lines().for_each(drop)).await?;
+    Ok(())
+}
+
+/// A bad option, or a broker that is not there: one line, exit status 2.
+fn usage_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -1,8 +1,17 @@
 //! Recipe 5.2's scheduling functions on tokio's paused test clock: time only
 //! moves when every task is waiting on a timer, and then jumps straight to the
 //! next deadline. So these tests check exact virtual times and take no real time.
+//!
+//! The functions are the listing's own, included whole: what a reader copies
+//! from the page is what these tests check.
 
-use cookbook::ch05_event_loop::{call_at, call_later, every};
+/// Recipe 5.2's listing.
+#[allow(dead_code)] // the listing's `main` and its printing
+mod listing {
+    include!("../examples/ch05_02_event_loop.rs");
+}
+
+use listing::{call_at, call_later, every};
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -54,6 +54,7 @@ listings! {
     ch05_07_async_io: [] MEASURED;
     ch05_08_backpressure: [] EXACT;
     ch05_09_mixing_blocking_and_async: [] MEASURED;
+    ch02_10_semaphore_counting: [] EXACT;
     ch02_10_semaphore: [] MEASURED;
     ch02_11_condvar: [] EXACT;
     ch02_12_event: [] MEASURED;

@@ -14,6 +14,12 @@
 
 mod support;
 
+/// Recipe 6.2's Celery protocol module, with its unit tests (on a message
+/// captured from Python Celery 5.7.0 among them).
+#[allow(dead_code)]
+#[path = "../examples/ch06_02_celery_interop/celery.rs"]
+mod celery;
+
 use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -194,7 +200,7 @@ fn distributed_listings_refuse_bad_input_and_a_missing_broker() {
     ];
     for name in listings {
         for (args, says) in [
-            (&["--no-such-option", "1"][..], "unknown option"),
+            (&["--no-such-option", "1"][..], "unexpected argument"),
             (
                 &["--redis", "redis://127.0.0.1:1"][..],
                 "cannot reach Redis",
@@ -203,4 +209,16 @@ fn distributed_listings_refuse_bad_input_and_a_missing_broker() {
             support::expect_usage_error(name, args, says);
         }
     }
+}
+
+/// Recipe 6.3 carries recipe 6.2's protocol module as a file of its own, so
+/// that each listing is a folder a reader can copy whole; the two must not drift.
+#[test]
+fn ch06_03_uses_6_2s_celery_module_unchanged() {
+    let examples = support::workspace_root().join("code/examples");
+    let read = |path: &str| std::fs::read_to_string(examples.join(path)).unwrap();
+    assert!(
+        read("ch06_02_celery_interop/celery.rs") == read("ch06_03_failures/celery.rs"),
+        "code/examples/ch06_03_failures/celery.rs differs from ch06_02_celery_interop/celery.rs: copy 6.2's over it"
+    );
 }

@@ -1,12 +1,10 @@
-//! Runs the networking listings of chapter 6 (recipes 6.4 to 6.6, feature
-//! `distributed`): each under a timeout, its output compared with the captured
+//! Runs the networking listings of chapter 6 (recipes 6.4 to 6.6, which need no
+//! system component): each under a timeout, its output compared with the captured
 //! output the book shows. Also checks what the pages promise beyond the
 //! output: the 6.4 server refuses an oversized file and keeps serving, serves
 //! a limited number of transfers at once and ends one that outlives its
 //! deadline; the 6.5 servers cap the caller's deadline, and the chain leaves no
 //! server process behind, even when its parent is killed.
-
-#![cfg(feature = "distributed")]
 
 mod support;
 

@@ -6,16 +6,62 @@
 //! file the book shows, code/examples/output/loom_<scenario>.txt, like the
 //! listings' output (UPDATE_OUTPUT=1 rewrites them).
 //!
-//! RUSTFLAGS="--cfg cookbook_loom" cargo test -p cookbook --release --test loom -- --nocapture
+//! cargo test -p cookbook --test loom -- --nocapture
+//!
+//! The primitives are the listings themselves, included whole. A listing is
+//! written against std, as a reader's program is; included below, it sees
+//! [`loom_std`] under the name `std`, so its `std::sync::Mutex`, `Condvar`,
+//! `Arc` and `std::thread::spawn` are loom's and every other path is std's.
+//! No line of the listing changes for the model checker.
 
-#![cfg(cookbook_loom)]
+/// std, with the synchronisation that loom must control replaced by loom's.
+mod loom_std {
+    pub use ::std::*;
 
-use cookbook::ch02_event::Event;
-use cookbook::ch02_semaphore::{s1_counting, s2_permit};
-use cookbook::ch02_thread_pool::ThreadPool;
+    pub mod sync {
+        pub use ::std::sync::*;
+        pub use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    }
+
+    pub mod thread {
+        pub use ::std::thread::*;
+        pub use loom::thread::{JoinHandle, spawn};
+    }
+}
+
+/// Recipe 2.10, stage 1: `acquire` and `release`.
+#[allow(dead_code, unused_imports)] // the listing's `main` and demo code
+mod s1_counting {
+    use crate::loom_std as std;
+    include!("../examples/ch02_10_semaphore_counting.rs");
+}
+
+/// Recipe 2.10, stage 2: permits that release themselves.
+#[allow(dead_code, unused_imports)]
+mod s2_permit {
+    use crate::loom_std as std;
+    include!("../examples/ch02_10_semaphore.rs");
+}
+
+/// Recipe 2.12.
+#[allow(dead_code, unused_imports)]
+mod event {
+    use crate::loom_std as std;
+    include!("../examples/ch02_12_event.rs");
+}
+
+/// Recipe 2.16, both stages.
+#[allow(dead_code, unused_imports)]
+mod pool {
+    use crate::loom_std as std;
+    include!("../examples/ch02_16_thread_pool.rs");
+}
+
+use event::Event;
 use loom::sync::Arc;
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::thread;
+use pool::ThreadPool;
 use std::sync::atomic::AtomicUsize as StdAtomicUsize;
 
 /// Runs `scenario` under loom and reports how many interleavings it explored.

@@ -2,10 +2,36 @@
 //! counts that must add up exactly. (code/tests/loom.rs explores every
 //! interleaving of small scenarios; these run big ones on real threads.)
 //! Each test runs under a deadline, so a deadlock fails instead of hanging.
+//!
+//! The primitives are the listings themselves, included whole: what a reader
+//! copies from the page is what these tests hammer.
 
-use cookbook::ch02_event::Event;
-use cookbook::ch02_semaphore::{s1_counting, s2_permit};
-use cookbook::ch02_thread_pool::ThreadPool;
+/// Recipe 2.10, stage 1: `acquire` and `release`.
+#[allow(dead_code)] // the listing's `main` and demo code
+mod s1_counting {
+    include!("../examples/ch02_10_semaphore_counting.rs");
+}
+
+/// Recipe 2.10, stage 2: permits that release themselves.
+#[allow(dead_code)]
+mod s2_permit {
+    include!("../examples/ch02_10_semaphore.rs");
+}
+
+/// Recipe 2.12.
+#[allow(dead_code)]
+mod event {
+    include!("../examples/ch02_12_event.rs");
+}
+
+/// Recipe 2.16, both stages.
+#[allow(dead_code)]
+mod pool {
+    include!("../examples/ch02_16_thread_pool.rs");
+}
+
+use event::Event;
+use pool::ThreadPool;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::thread;

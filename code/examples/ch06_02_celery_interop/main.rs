@@ -3,15 +3,26 @@
 //! results where Python's `AsyncResult.get()` finds them. In its producer role
 //! it sends tasks that a Python Celery worker runs, and reads the results back.
 //!
+//! Two files: this one, and `celery.rs`, the protocol itself (copy both).
+//!
 //! Needs a Redis server: `redis-server --port 6379 --save ''`
 //! Rust worker:   cargo run -p cookbook --features distributed --example ch06_02_celery_interop -- --role worker
 //! Rust producer: cargo run -p cookbook --features distributed --example ch06_02_celery_interop
 //!                [-- --redis redis://127.0.0.1:6379 --queue celery --bench 0]
 //! The Python side is in code/examples/python/ch06_celery_app.py.
 
-use cookbook::celery::{self, Outcome, TaskMessage};
-use cookbook::cli::{Options, fail};
-use cookbook::workload::count_primes;
+extern crate base64; // named for `mdbook test`; Cargo does not need these
+extern crate clap;
+extern crate humantime;
+extern crate redis;
+extern crate serde_json;
+extern crate uuid;
+
+mod celery;
+
+use celery::{Outcome, TaskMessage};
+use clap::builder::RangedU64ValueParser;
+use clap::{Parser, ValueEnum};
 use redis::Commands;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -100,7 +111,7 @@ fn run_producer(mut conn: redis::Connection, queue: &str) -> redis::RedisResult<
     ];
     for (task, expected) in tasks.iter().zip(&expected) {
         let outcome = celery::wait_result(&mut conn, &task.id, Duration::from_secs(30))
-            .unwrap_or_else(|e| fail(e));
+            .unwrap_or_else(|e| exit_with(&e));
         println!("{}{} {}", task.task, args_text(&task.args), text(&outcome));
         assert_eq!(&outcome, expected, "unexpected result for {}", task.task);
     }
@@ -122,7 +133,7 @@ fn run_bench(mut conn: redis::Connection, queue: &str, count: usize) -> redis::R
     pipe.exec(&mut conn)?;
     for (i, task) in tasks.iter().enumerate() {
         let outcome = celery::wait_result(&mut conn, &task.id, Duration::from_secs(120))
-            .unwrap_or_else(|e| fail(e));
+            .unwrap_or_else(|e| exit_with(&e));
         assert_eq!(outcome, Outcome::Success(json!(2 * i)));
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -149,34 +160,90 @@ fn text(outcome: &Outcome) -> String {
     }
 }
 
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Role {
+    /// Send tasks to Python Celery workers and read the results back.
+    Producer,
+    /// Run tasks that Python Celery producers send, until stdin closes.
+    Worker,
+}
+
+/// A Rust worker and a Rust producer that speak Celery's protocol on Redis.
+#[derive(Parser)]
+struct Args {
+    /// The Redis server that is Celery's broker and result backend.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
+    /// The queue (Celery's default is `celery`).
+    #[arg(long, default_value = celery::DEFAULT_QUEUE)]
+    queue: String,
+    #[arg(long, value_enum, default_value_t = Role::Producer)]
+    role: Role,
+    /// Producer only: time this many tasks instead of the checked demo.
+    #[arg(long, default_value_t = 0,
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
+    bench: usize,
+}
+
 fn main() {
-    let options = Options::from_env(&[
-        ("redis", "redis://127.0.0.1:6379"),
-        ("queue", celery::DEFAULT_QUEUE),
-        ("role", "producer"),
-        ("bench", "0"),
-    ]);
-    let url: String = options.get("redis");
-    let queue: String = options.get("queue");
-    let role: String = options.get("role");
-    let bench: usize = options.get("bench");
+    let Args {
+        redis: url,
+        queue,
+        role,
+        bench,
+    } = parse_args();
     let conn = redis::Client::open(url.as_str())
         .and_then(|client| client.get_connection())
         .unwrap_or_else(|e| {
-            fail(format_args!(
-                "cannot reach Redis at {url}: {e} (start one: redis-server --port 6379 --save '')"
-            ))
+            eprintln!(
+                "error: cannot reach Redis at {url}: {e} (start one: redis-server --port 6379 --save '')"
+            );
+            std::process::exit(2)
         });
-    let result = match role.as_str() {
-        "worker" => run_worker(conn, &queue),
-        "producer" if bench > 0 => run_bench(conn, &queue, bench),
-        "producer" => run_producer(conn, &queue),
-        _ => fail(format_args!(
-            "--role must be producer or worker, not '{role}'"
-        )),
+    let result = match role {
+        Role::Worker => run_worker(conn, &queue),
+        Role::Producer if bench > 0 => run_bench(conn, &queue, bench),
+        Role::Producer => run_producer(conn, &queue),
     };
     if let Err(e) = result {
-        eprintln!("error: Redis: {e}");
-        std::process::exit(1);
+        exit_with(&format!("Redis: {e}"));
     }
+}
+
+/// Trial division by odd numbers up to the square root.
+fn is_prime(n: u32) -> bool {
+    if n < 4 {
+        return n >= 2;
+    }
+    if n % 2 == 0 {
+        return false;
+    }
+    (3..)
+        .step_by(2)
+        .take_while(|&d| d <= n / d) // d * d <= n, without overflow
+        .all(|d| n % d != 0)
+}
+
+/// How many primes `range` holds.
+fn count_primes(range: std::ops::Range<u32>) -> u64 {
+    range.filter(|&n| is_prime(n)).count() as u64
+}
+
+/// A failure at run time (Redis went away, a result never came): one line,
+/// exit status 1.
+fn exit_with(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }
