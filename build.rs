@@ -416,10 +416,19 @@ fn expand(
 const FEATURE_MARKER: &str = "needs-";
 
 /// Rewrites opening fences for skeptic: a block marked `needs-<feature>` or
-/// `compile_fail` becomes `text`, which skeptic leaves out; every other block
-/// keeps its info string, and skeptic treats it as rustdoc would (`ignore`,
-/// `no_run`, `should_panic`).
+/// `compile_fail` becomes `text`, which skeptic leaves out; so does a `no_run`
+/// block whose program, hidden lines included, an earlier block of the page
+/// already is (the pages show one listing in several parts, each part a view
+/// of the same file: compiling it again would prove nothing new). Every other
+/// block keeps its info string, and skeptic treats it as rustdoc would
+/// (`ignore`, `no_run`, `should_panic`).
 fn unmark_skeptic_blocks(chapter: &str) -> String {
+    let programs: Vec<String> = fenced_blocks(chapter)
+        .iter()
+        .map(|block| block.code.iter().map(|line| unhidden(line)).collect())
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut block_index = 0;
     let mut out = String::with_capacity(chapter.len());
     let mut fence: Option<String> = None;
     for line in chapter.split_inclusive('\n') {
@@ -429,12 +438,16 @@ fn unmark_skeptic_blocks(chapter: &str) -> String {
             None if ticks >= 3 => {
                 fence = Some("`".repeat(ticks));
                 let tokens = info_tokens(&trimmed[ticks..]);
+                let program = &programs[block_index];
+                block_index += 1;
+                let repeated = !seen.insert(program.clone()) && tokens.contains(&"no_run");
                 // A listing that needs a system component (MPI, a GPU...) is
                 // built under its feature and run by that feature's runner (under
                 // mpiexec, on a device, next to Redis). A program that must not
                 // compile is checked with its error by code/tests/listings.rs.
                 if tokens.iter().any(|t| t.starts_with(FEATURE_MARKER))
                     || tokens.contains(&"compile_fail")
+                    || repeated
                 {
                     let indent = &line[..line.len() - trimmed.len()];
                     out.push_str(&format!("{indent}{}text\n", "`".repeat(ticks)));
@@ -517,6 +530,18 @@ fn fenced_blocks(chapter: &str) -> Vec<Block<'_>> {
 fn is_hidden(line: &str) -> bool {
     let trimmed = line.trim_start();
     trimmed == "#" || trimmed.starts_with("# ")
+}
+
+/// A line of a Rust block as the compiler sees it (hidden or not), newline included.
+fn unhidden(line: &str) -> String {
+    let trimmed = line.trim_start();
+    let code = match trimmed.strip_prefix("# ") {
+        Some(_) if line.starts_with("# ") => &line[2..],
+        Some(rest) => rest,
+        None if trimmed == "#" => "",
+        None => line,
+    };
+    format!("{code}\n")
 }
 
 /// The problems of a chapter's Rust blocks, each naming the block by its line

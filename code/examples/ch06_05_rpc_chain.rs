@@ -9,19 +9,20 @@
 
 extern crate clap; // named for `mdbook test`; Cargo does not need these
 extern crate futures;
-extern crate serde;
 extern crate tarpc;
 extern crate tokio;
 
 use clap::{Parser, ValueEnum};
 use futures::{StreamExt, future};
-use serde::{Deserialize, Serialize};
 use std::io::{self, BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 use tarpc::client::{self, RpcError};
 use tarpc::context;
+// tarpc re-exports the serde it was built with: deriving through it keeps the
+// types and the transport on one serde, whatever else the program links.
+use tarpc::serde::{Deserialize, Serialize};
 use tarpc::serde_transport::tcp;
 use tarpc::server::{BaseChannel, Channel};
 use tarpc::tokio_serde::formats::Json;
@@ -38,12 +39,14 @@ const MAX_DEADLINE_MS: u64 = 3_600_000;
 // ANCHOR: types
 /// One hop of a call: which server, and how much of the deadline it had left.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(crate = "tarpc::serde")]
 struct Hop {
     server: String,
     time_left_ms: f64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(crate = "tarpc::serde")]
 struct Answer {
     primes: u64,
     trace: Vec<Hop>,

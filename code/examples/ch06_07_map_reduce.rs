@@ -13,6 +13,7 @@ extern crate clap;
 extern crate futures;
 extern crate serde;
 extern crate tokio;
+extern crate uuid;
 
 use apalis::prelude::*;
 use apalis_redis::{Config, RedisStorage};

@@ -5,12 +5,15 @@
 //! Needs an NVIDIA GPU and driver. Build and run:
 //!   cargo run --release -p cookbook --features cuda --example ch08_01_cuda_devices
 
-use cookbook::cli::Options;
-use cookbook::gpu;
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate cust;
+
+use clap::Parser;
 use cust::CudaApiVersion;
 use cust::device::DeviceAttribute;
 use cust::prelude::*;
 use std::error::Error;
+use std::fmt::Display;
 
 // ANCHOR: query
 fn describe(ordinal: usize, device: Device) -> Result<(), Box<dyn Error>> {
@@ -51,18 +54,22 @@ fn describe(ordinal: usize, device: Device) -> Result<(), Box<dyn Error>> {
 }
 // ANCHOR_END: query
 
+/// Lists the CUDA devices with the attributes that matter.
+#[derive(Parser)]
+struct Args {}
+
 // ANCHOR: main
 fn main() -> Result<(), Box<dyn Error>> {
-    Options::from_env(&[]);
+    let Args {} = parse_args();
     // cuInit fails when there is a driver but no usable device (or the
     // driver is broken); without a driver the program does not start at all.
     cust::init(CudaFlags::empty())
-        .unwrap_or_else(|e| gpu::fail(format!("no CUDA driver or device: cuInit failed: {e}")));
+        .unwrap_or_else(|e| fail(format!("no CUDA driver or device: cuInit failed: {e}")));
     let version = CudaApiVersion::get()?;
     println!("CUDA driver API {}.{}", version.major(), version.minor());
     let count = Device::num_devices()?;
     if count == 0 {
-        gpu::fail("no CUDA device found");
+        fail("no CUDA device found");
     }
     for (ordinal, device) in Device::devices()?.enumerate() {
         describe(ordinal, device?)?;
@@ -71,3 +78,22 @@ fn main() -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 // ANCHOR_END: main
+
+/// Prints `error: <message>` and exits with status 1: the machine lacks what
+/// the listing needs (a CUDA driver, a device).
+fn fail(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
+}

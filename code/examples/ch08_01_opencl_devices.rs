@@ -4,10 +4,13 @@
 //!
 //! Run: cargo run -p cookbook --features opencl --example ch08_01_opencl_devices
 
-use cookbook::cli::Options;
-use cookbook::gpu::{self, opencl};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate ocl;
+
+use clap::Parser;
 use ocl::enums::{DeviceInfo, DeviceInfoResult, PlatformInfo};
 use ocl::{Device, Platform};
+use std::fmt::Display;
 
 // ANCHOR: query
 fn describe_platform(platform: &Platform) -> ocl::Result<()> {
@@ -64,13 +67,17 @@ fn bytes(device: &Device, kind: DeviceInfo) -> ocl::Result<u64> {
 }
 // ANCHOR_END: query
 
+/// Lists every OpenCL platform and device with the properties that matter.
+#[derive(Parser)]
+struct Args {}
+
 // ANCHOR: main
 fn main() -> ocl::Result<()> {
-    Options::from_env(&[]);
+    let Args {} = parse_args();
     // Not `Platform::list()`: it panics when no driver is installed.
-    let platforms = opencl::platforms().unwrap_or_else(|e| gpu::fail(e));
+    let platforms = platforms().unwrap_or_else(|e| fail(e));
     if platforms.is_empty() {
-        gpu::fail(opencl::NO_PLATFORM);
+        fail(NO_PLATFORM);
     }
     let mut devices = 0;
     for platform in &platforms {
@@ -85,3 +92,46 @@ fn main() -> ocl::Result<()> {
     Ok(())
 }
 // ANCHOR_END: main
+
+// ANCHOR: platforms
+/// What the listing says when the loader finds no OpenCL driver.
+const NO_PLATFORM: &str = "no OpenCL platform found (no driver registered in \
+    /etc/OpenCL/vendors; on Debian: apt install pocl-opencl-icd)";
+
+/// The OpenCL platforms (drivers) the ICD loader finds. `Platform::list`
+/// panics when there are none, and ocl's own query retries for ten seconds
+/// when the loader reports no driver, so ask the loader directly: with no
+/// driver it answers `CL_PLATFORM_NOT_FOUND_KHR` at once.
+fn platforms() -> Result<Vec<Platform>, String> {
+    const PLATFORM_NOT_FOUND_KHR: i32 = -1001;
+    let mut count = 0u32;
+    // SAFETY: asks only for the count; the loader writes one u32.
+    let status = unsafe { ocl::ffi::clGetPlatformIDs(0, std::ptr::null_mut(), &mut count) };
+    match status {
+        0 if count > 0 => ocl::core::get_platform_ids()
+            .map(|ids| ids.into_iter().map(Platform::new).collect())
+            .map_err(|e| e.to_string()),
+        0 | PLATFORM_NOT_FOUND_KHR => Ok(Vec::new()),
+        status => Err(format!("clGetPlatformIDs failed with status {status}")),
+    }
+}
+
+/// Prints `error: <message>` and exits with status 1: the machine lacks what
+/// the listing needs.
+fn fail(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+// ANCHOR_END: platforms
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
+}

@@ -4,22 +4,30 @@
 //!
 //! Run: cargo run -p cookbook --features opencl --example ch08_02_opencl_memory [-- --mib 64]
 
-use cookbook::cli::Options;
-use cookbook::gpu::{self, opencl};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate ocl;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
 use ocl::enums::{DeviceInfo, DeviceInfoResult};
-use ocl::{Buffer, Context, Queue, flags};
+use ocl::{Buffer, Context, Device, Platform, Queue, flags};
+use std::fmt::Display;
+
+/// Copies buffers between the host and the first OpenCL device, and shows
+/// the errors bad sizes give.
+#[derive(Parser)]
+struct Args {
+    /// Size of each buffer, in MiB. At most 256 (the listing holds several
+    /// buffers of that size), and no more than the device's largest buffer.
+    #[arg(long, default_value_t = 64,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=256))]
+    mib: usize,
+}
 
 fn main() -> ocl::Result<()> {
-    let options = Options::from_env(&[("mib", "64")]);
-    let mib = options.positive("mib");
-    gpu::at_most(
-        "mib",
-        mib,
-        256,
-        "the listing holds several buffers of that size",
-    );
-    let (platform, device) = opencl::first_device();
-    opencl::check_buffer_len::<f32>(&device, "mib", mib << 18);
+    let Args { mib } = parse_args();
+    let (platform, device) = first_device();
+    check_buffer_len::<f32>(&device, "mib", mib << 18);
     let context = Context::builder()
         .platform(platform)
         .devices(device)
@@ -28,7 +36,7 @@ fn main() -> ocl::Result<()> {
 
     // ANCHOR: round_trip
     let len = mib << 18; // 2^18 four-byte floats make a MiB
-    let host = gpu::random_floats(len, 1);
+    let host = random_floats(len, 1);
     // Allocate on the device and copy the host data in, in one step.
     let on_device = Buffer::<f32>::builder()
         .queue(queue.clone())
@@ -88,4 +96,102 @@ fn main() -> ocl::Result<()> {
     );
     // ANCHOR_END: errors
     Ok(())
+}
+
+/// `len` pseudo-random numbers in [0, 1), the same on every run and machine
+/// (splitmix64), so outputs and errors are reproducible.
+fn random_floats(len: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            // The top 24 bits: every value is exactly representable in an f32.
+            (z >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// What the listing says when the loader finds no OpenCL driver.
+const NO_PLATFORM: &str = "no OpenCL platform found (no driver registered in \
+    /etc/OpenCL/vendors; on Debian: apt install pocl-opencl-icd)";
+
+/// The OpenCL platforms (drivers) the ICD loader finds. `Platform::list`
+/// panics when there are none, and ocl's own query retries for ten seconds
+/// when the loader reports no driver, so ask the loader directly: with no
+/// driver it answers `CL_PLATFORM_NOT_FOUND_KHR` at once.
+fn platforms() -> Result<Vec<Platform>, String> {
+    const PLATFORM_NOT_FOUND_KHR: i32 = -1001;
+    let mut count = 0u32;
+    // SAFETY: asks only for the count; the loader writes one u32.
+    let status = unsafe { ocl::ffi::clGetPlatformIDs(0, std::ptr::null_mut(), &mut count) };
+    match status {
+        0 if count > 0 => ocl::core::get_platform_ids()
+            .map(|ids| ids.into_iter().map(Platform::new).collect())
+            .map_err(|e| e.to_string()),
+        0 | PLATFORM_NOT_FOUND_KHR => Ok(Vec::new()),
+        status => Err(format!("clGetPlatformIDs failed with status {status}")),
+    }
+}
+
+/// The first device of the first platform that has one, or a one-line error
+/// and exit status 1.
+fn first_device() -> (Platform, Device) {
+    let platforms = platforms().unwrap_or_else(|e| fail(e));
+    if platforms.is_empty() {
+        fail(NO_PLATFORM);
+    }
+    platforms
+        .into_iter()
+        .find_map(|platform| {
+            let devices = Device::list_all(platform).ok()?;
+            Some((platform, *devices.first()?))
+        })
+        .unwrap_or_else(|| fail("no OpenCL device found: the platforms have no device"))
+}
+
+/// Refuses, with one line and exit status 2, a `--name` that makes a buffer of
+/// `len` elements of `T` larger than the device's largest.
+fn check_buffer_len<T>(device: &Device, name: &str, len: usize) {
+    let bytes = len as u64 * std::mem::size_of::<T>() as u64;
+    let max = match device.info(DeviceInfo::MaxMemAllocSize) {
+        Ok(DeviceInfoResult::MaxMemAllocSize(bytes)) => bytes,
+        other => fail(format!(
+            "cannot read the device's MaxMemAllocSize: {other:?}"
+        )),
+    };
+    if bytes > max {
+        usage_error(format_args!(
+            "--{name} is too large: a buffer of {bytes} bytes, the device allows at most {max}"
+        ));
+    }
+}
+
+/// Prints `error: <message>` and exits with status 1: the machine lacks what
+/// the listing needs (an OpenCL driver, a device).
+fn fail(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+/// A value only the device can judge, refused like a bad option: one line,
+/// exit status 2.
+fn usage_error(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -4,12 +4,21 @@
 //!
 //! Run: cargo run -p cookbook --features opencl --example ch08_04_opencl_elementwise
 //!      [-- --len 1000000]
+//! The SAXPY kernel, kernels/elementwise.cl, is compiled into the program.
 
-use cookbook::cli::{self, Options};
-use cookbook::gpu::{self, opencl, reference};
-use ocl::{ProQue, flags};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate ocl;
 
-const SAXPY: &str = include_str!("../../kernels/elementwise.cl");
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
+use ocl::enums::{DeviceInfo, DeviceInfoResult};
+use ocl::{Device, Platform, ProQue, flags};
+use std::fmt::Display;
+
+const SAXPY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/kernels/elementwise.cl"
+));
 
 // ANCHOR: generator
 /// OpenCL C source for a kernel that applies `operation` to every index `i`
@@ -26,15 +35,18 @@ fn elementwise_kernel(name: &str, parameters: &str, operation: &str) -> String {
 }
 // ANCHOR_END: generator
 
+/// SAXPY and the radius, element by element on the first OpenCL device.
+#[derive(Parser)]
+struct Args {
+    /// Elements per vector. At most 2^26 = 67108864: 256 MiB per buffer.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1 << 26))]
+    len: usize,
+}
+
 fn main() -> ocl::Result<()> {
-    let options = Options::from_env(&[("len", "1000000")]);
-    let len = gpu::at_most(
-        "len",
-        options.positive("len"),
-        gpu::MAX_LEN,
-        "256 MiB per buffer",
-    );
-    let n = u32::try_from(len).unwrap_or_else(|_| cli::fail("--len must fit in 32 bits"));
+    let Args { len } = parse_args();
+    let n = u32::try_from(len).expect("--len is at most 2^26");
 
     // ANCHOR: build
     let radius = elementwise_kernel(
@@ -42,8 +54,8 @@ fn main() -> ocl::Result<()> {
         "__global const float *x, __global const float *y, __global float *z",
         "z[i] = sqrt(x[i] * x[i] + y[i] * y[i])",
     );
-    let (platform, device) = opencl::first_device();
-    opencl::check_buffer_len::<f32>(&device, "len", len);
+    let (platform, device) = first_device();
+    check_buffer_len::<f32>(&device, "len", len);
     // One program holds both kernels: the file's and the generated one.
     let pro_que = ProQue::builder()
         .platform(platform)
@@ -55,8 +67,8 @@ fn main() -> ocl::Result<()> {
     // ANCHOR_END: build
 
     // ANCHOR: run
-    let x = gpu::random_floats(len, 1);
-    let y = gpu::random_floats(len, 2);
+    let x = random_floats(len, 1);
+    let y = random_floats(len, 2);
     let input = |data: &[f32]| {
         pro_que
             .buffer_builder()
@@ -97,15 +109,153 @@ fn main() -> ocl::Result<()> {
 
     // ANCHOR: check
     // Two roundings at most (or one, if the compiler fuses a multiply-add).
-    let error = gpu::assert_close("saxpy", &saxpy_result, &reference::saxpy(a, &x, &y), 2.4e-7);
+    let error = assert_close("saxpy", &saxpy_result, &reference::saxpy(a, &x, &y), 2.4e-7);
     println!(
         "saxpy    y = {a} * x + y on {len} elements: largest error {error:.1e} (tolerance 2.4e-7)"
     );
     // OpenCL allows sqrt an error of 3 units in the last place.
-    let error = gpu::assert_close("radius", &z, &reference::radius(&x, &y), 1e-6);
+    let error = assert_close("radius", &z, &reference::radius(&x, &y), 1e-6);
     println!(
         "radius   z = sqrt(x*x + y*y) on {len} elements: largest error {error:.1e} (tolerance 1e-6)"
     );
     // ANCHOR_END: check
     Ok(())
+}
+
+// ANCHOR: tolerance
+/// Compares a device result with a CPU reference computed in f64. The error of
+/// one element is relative (|got - want| / |want|), or absolute where
+/// |want| < 1, so values near zero do not inflate it. Panics, naming the first
+/// element out of tolerance, or returns the largest error seen.
+fn assert_close(what: &str, got: &[f32], want: &[f64], tolerance: f64) -> f64 {
+    assert_eq!(got.len(), want.len(), "{what}: length differs");
+    let mut worst = 0.0f64;
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let error = (f64::from(g) - w).abs() / w.abs().max(1.0);
+        assert!(
+            error <= tolerance,
+            "{what}: element {i} is {g}, the CPU says {w} (error {error:.1e} > {tolerance:.0e})"
+        );
+        worst = worst.max(error);
+    }
+    worst
+}
+// ANCHOR_END: tolerance
+
+/// `len` pseudo-random numbers in [0, 1), the same on every run and machine
+/// (splitmix64), so outputs and errors are reproducible.
+fn random_floats(len: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            // The top 24 bits: every value is exactly representable in an f32.
+            (z >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// The CPU references the device's results are checked against, in f64, so
+/// they are more accurate than the f32 results they check.
+mod reference {
+    /// `a * x + y`.
+    pub fn saxpy(a: f32, x: &[f32], y: &[f32]) -> Vec<f64> {
+        x.iter()
+            .zip(y)
+            .map(|(&x, &y)| f64::from(a) * f64::from(x) + f64::from(y))
+            .collect()
+    }
+
+    /// `sqrt(x^2 + y^2)`, the distance from the origin.
+    pub fn radius(x: &[f32], y: &[f32]) -> Vec<f64> {
+        x.iter()
+            .zip(y)
+            .map(|(&x, &y)| f64::from(x).hypot(f64::from(y)))
+            .collect()
+    }
+}
+
+/// What the listing says when the loader finds no OpenCL driver.
+const NO_PLATFORM: &str = "no OpenCL platform found (no driver registered in \
+    /etc/OpenCL/vendors; on Debian: apt install pocl-opencl-icd)";
+
+/// The OpenCL platforms (drivers) the ICD loader finds. `Platform::list`
+/// panics when there are none, and ocl's own query retries for ten seconds
+/// when the loader reports no driver, so ask the loader directly: with no
+/// driver it answers `CL_PLATFORM_NOT_FOUND_KHR` at once.
+fn platforms() -> Result<Vec<Platform>, String> {
+    const PLATFORM_NOT_FOUND_KHR: i32 = -1001;
+    let mut count = 0u32;
+    // SAFETY: asks only for the count; the loader writes one u32.
+    let status = unsafe { ocl::ffi::clGetPlatformIDs(0, std::ptr::null_mut(), &mut count) };
+    match status {
+        0 if count > 0 => ocl::core::get_platform_ids()
+            .map(|ids| ids.into_iter().map(Platform::new).collect())
+            .map_err(|e| e.to_string()),
+        0 | PLATFORM_NOT_FOUND_KHR => Ok(Vec::new()),
+        status => Err(format!("clGetPlatformIDs failed with status {status}")),
+    }
+}
+
+/// The first device of the first platform that has one, or a one-line error
+/// and exit status 1.
+fn first_device() -> (Platform, Device) {
+    let platforms = platforms().unwrap_or_else(|e| fail(e));
+    if platforms.is_empty() {
+        fail(NO_PLATFORM);
+    }
+    platforms
+        .into_iter()
+        .find_map(|platform| {
+            let devices = Device::list_all(platform).ok()?;
+            Some((platform, *devices.first()?))
+        })
+        .unwrap_or_else(|| fail("no OpenCL device found: the platforms have no device"))
+}
+
+/// Refuses, with one line and exit status 2, a `--name` that makes a buffer of
+/// `len` elements of `T` larger than the device's largest.
+fn check_buffer_len<T>(device: &Device, name: &str, len: usize) {
+    let bytes = len as u64 * std::mem::size_of::<T>() as u64;
+    let max = match device.info(DeviceInfo::MaxMemAllocSize) {
+        Ok(DeviceInfoResult::MaxMemAllocSize(bytes)) => bytes,
+        other => fail(format!(
+            "cannot read the device's MaxMemAllocSize: {other:?}"
+        )),
+    };
+    if bytes > max {
+        usage_error(format_args!(
+            "--{name} is too large: a buffer of {bytes} bytes, the device allows at most {max}"
+        ));
+    }
+}
+
+/// Prints `error: <message>` and exits with status 1: the machine lacks what
+/// the listing needs (an OpenCL driver, a device).
+fn fail(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+/// A value only the device can judge, refused like a bad option: one line,
+/// exit status 2.
+fn usage_error(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

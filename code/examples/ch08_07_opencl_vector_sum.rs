@@ -5,32 +5,47 @@
 //!
 //! Run: cargo run -p cookbook --features opencl --example ch08_07_opencl_vector_sum
 //!      [-- --len 1000000 --local 256]
+//! The kernel, kernels/vector_add.cl, is compiled into the program.
 
-use cookbook::cli::{self, Options};
-use cookbook::gpu::{self, opencl, reference};
-use ocl::{ProQue, Program, flags};
+extern crate clap; // named for `mdbook test`; Cargo does not need these
+extern crate ocl;
+
+use clap::Parser;
+use clap::builder::RangedU64ValueParser;
+use ocl::enums::{DeviceInfo, DeviceInfoResult};
+use ocl::{Device, Platform, ProQue, Program, flags};
+use std::fmt::Display;
 
 // ANCHOR: source
 /// The kernel, compiled into the program as text; the OpenCL driver compiles
 /// it for the device when the program starts.
-const SOURCE: &str = include_str!("../../kernels/vector_add.cl");
+const SOURCE: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/kernels/vector_add.cl"
+));
 // ANCHOR_END: source
 
+/// Adds two vectors of floats on the first OpenCL device and checks every sum.
+#[derive(Parser)]
+struct Args {
+    /// Elements per vector. At most 2^26 = 67108864: 256 MiB per buffer.
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1 << 26))]
+    len: usize,
+    /// Work-items per work-group; no more than the device's largest work-group.
+    #[arg(long, default_value_t = 256,
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=65536))]
+    local: usize,
+}
+
 fn main() -> ocl::Result<()> {
-    let options = Options::from_env(&[("len", "1000000"), ("local", "256")]);
-    let len = gpu::at_most(
-        "len",
-        options.positive("len"),
-        gpu::MAX_LEN,
-        "256 MiB per buffer",
-    );
-    let local = options.positive("local");
-    let n = u32::try_from(len).unwrap_or_else(|_| cli::fail("--len must fit in 32 bits"));
+    let Args { len, local } = parse_args();
+    let n = u32::try_from(len).expect("--len is at most 2^26");
 
     // ANCHOR: setup
-    let (platform, device) = opencl::first_device();
-    opencl::check_local_size(&device, "local", local);
-    opencl::check_buffer_len::<f32>(&device, "len", len);
+    let (platform, device) = first_device();
+    check_local_size(&device, "local", local);
+    check_buffer_len::<f32>(&device, "len", len);
     // `-cl-kernel-arg-info` keeps the kernel's parameter types in the built
     // program, so that ocl can check each argument's Rust type against them.
     let mut program = Program::builder();
@@ -46,8 +61,8 @@ fn main() -> ocl::Result<()> {
     // ANCHOR_END: setup
 
     // ANCHOR: launch
-    let a = gpu::random_floats(len, 1);
-    let b = gpu::random_floats(len, 2);
+    let a = random_floats(len, 1);
+    let b = random_floats(len, 2);
     let input = |data: &[f32]| {
         pro_que
             .buffer_builder()
@@ -60,7 +75,7 @@ fn main() -> ocl::Result<()> {
 
     // Whole work-groups: the global size is rounded up, and the kernel's
     // `if (i < n)` idles the work-items past the end.
-    let global = gpu::round_up(len, local);
+    let global = round_up(len, local);
     let kernel = pro_que
         .kernel_builder("vector_add")
         .arg(&a_dev)
@@ -108,4 +123,134 @@ fn main() -> ocl::Result<()> {
     println!("n passed as an i32: {message}");
     // ANCHOR_END: type_check
     Ok(())
+}
+
+/// `len` pseudo-random numbers in [0, 1), the same on every run and machine
+/// (splitmix64), so outputs and errors are reproducible.
+fn random_floats(len: usize, seed: u64) -> Vec<f32> {
+    let mut state = seed;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            // The top 24 bits: every value is exactly representable in an f32.
+            (z >> 40) as f32 / (1u64 << 24) as f32
+        })
+        .collect()
+}
+
+/// `n` rounded up to a multiple of `step`: a launch covers whole work-groups,
+/// so the last one may run past the end of the data.
+fn round_up(n: usize, step: usize) -> usize {
+    n.div_ceil(step) * step
+}
+
+/// The CPU reference the device's result is checked against.
+mod reference {
+    /// `a + b`, element by element, in f32. IEEE 754 rounds a sum correctly,
+    /// so a device must match it bit for bit.
+    pub fn vector_add(a: &[f32], b: &[f32]) -> Vec<f32> {
+        a.iter().zip(b).map(|(&x, &y)| x + y).collect()
+    }
+}
+
+/// What the listing says when the loader finds no OpenCL driver.
+const NO_PLATFORM: &str = "no OpenCL platform found (no driver registered in \
+    /etc/OpenCL/vendors; on Debian: apt install pocl-opencl-icd)";
+
+/// The OpenCL platforms (drivers) the ICD loader finds. `Platform::list`
+/// panics when there are none, and ocl's own query retries for ten seconds
+/// when the loader reports no driver, so ask the loader directly: with no
+/// driver it answers `CL_PLATFORM_NOT_FOUND_KHR` at once.
+fn platforms() -> Result<Vec<Platform>, String> {
+    const PLATFORM_NOT_FOUND_KHR: i32 = -1001;
+    let mut count = 0u32;
+    // SAFETY: asks only for the count; the loader writes one u32.
+    let status = unsafe { ocl::ffi::clGetPlatformIDs(0, std::ptr::null_mut(), &mut count) };
+    match status {
+        0 if count > 0 => ocl::core::get_platform_ids()
+            .map(|ids| ids.into_iter().map(Platform::new).collect())
+            .map_err(|e| e.to_string()),
+        0 | PLATFORM_NOT_FOUND_KHR => Ok(Vec::new()),
+        status => Err(format!("clGetPlatformIDs failed with status {status}")),
+    }
+}
+
+/// The first device of the first platform that has one, or a one-line error
+/// and exit status 1.
+fn first_device() -> (Platform, Device) {
+    let platforms = platforms().unwrap_or_else(|e| fail(e));
+    if platforms.is_empty() {
+        fail(NO_PLATFORM);
+    }
+    platforms
+        .into_iter()
+        .find_map(|platform| {
+            let devices = Device::list_all(platform).ok()?;
+            Some((platform, *devices.first()?))
+        })
+        .unwrap_or_else(|| fail("no OpenCL device found: the platforms have no device"))
+}
+
+/// Refuses, with one line and exit status 2, a `--name` work-group size larger
+/// than the device can run; the driver's own refusal would come only at the
+/// launch, as a multi-line error.
+fn check_local_size(device: &Device, name: &str, local: usize) {
+    let max = match device.info(DeviceInfo::MaxWorkGroupSize) {
+        Ok(DeviceInfoResult::MaxWorkGroupSize(size)) => size,
+        other => fail(format!(
+            "cannot read the device's MaxWorkGroupSize: {other:?}"
+        )),
+    };
+    if local > max {
+        usage_error(format_args!(
+            "--{name} {local} is larger than the device's largest work-group ({max})"
+        ));
+    }
+}
+
+/// Refuses, with one line and exit status 2, a `--name` that makes a buffer of
+/// `len` elements of `T` larger than the device's largest.
+fn check_buffer_len<T>(device: &Device, name: &str, len: usize) {
+    let bytes = len as u64 * std::mem::size_of::<T>() as u64;
+    let max = match device.info(DeviceInfo::MaxMemAllocSize) {
+        Ok(DeviceInfoResult::MaxMemAllocSize(bytes)) => bytes,
+        other => fail(format!(
+            "cannot read the device's MaxMemAllocSize: {other:?}"
+        )),
+    };
+    if bytes > max {
+        usage_error(format_args!(
+            "--{name} is too large: a buffer of {bytes} bytes, the device allows at most {max}"
+        ));
+    }
+}
+
+/// Prints `error: <message>` and exits with status 1: the machine lacks what
+/// the listing needs (an OpenCL driver, a device).
+fn fail(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
+}
+
+/// A value only the device can judge, refused like a bad option: one line,
+/// exit status 2.
+fn usage_error(message: impl Display) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2)
+}
+
+/// Reads the options. A bad one gets clap's own `error:` line (without the
+/// usage text clap adds below it) and exit status 2; `--help` works as usual.
+fn parse_args() -> Args {
+    Args::try_parse().unwrap_or_else(|error| {
+        if !error.use_stderr() {
+            error.exit() // --help or --version: printed, exit status 0
+        }
+        eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
+        std::process::exit(2)
+    })
 }

@@ -11,8 +11,13 @@
 //!
 //! The CUDA listings run only where the NVIDIA driver (libcuda) and a device
 //! exist, built with the `cuda` feature; there each must succeed and print its
-//! check line. Elsewhere the test says on stderr which listings it skipped and
-//! why (scripts/test.sh type-checks them, step `cuda-check`).
+//! check line, and a `--ptx` folder without their kernel must be one line and
+//! exit 1. Elsewhere the test says on stderr which listings it skipped and why
+//! (scripts/test.sh type-checks them: steps `clippy` and `listings`).
+//!
+//! Each listing carries its own copy of the helpers it shares with others
+//! (test data, CPU references, the tolerance check, device set-up); every
+//! copy of one helper must be the same code.
 //!
 //! The CUDA kernels are checked here without a GPU: scripts/check-kernels
 //! compiles every kernels/*.cu to PTX with NVRTC and has ptxas compile that PTX
@@ -279,64 +284,86 @@ mod opencl {
     #[test]
     fn every_opencl_listing_rejects_bad_input_with_one_line_and_exit_2() {
         for name in LISTINGS {
-            support::expect_usage_error(name, &["--no-such-option", "1"], "--no-such-option");
+            support::expect_usage_error(
+                name,
+                &["--no-such-option", "1"],
+                "unexpected argument '--no-such-option'",
+            );
         }
     }
 
     /// Values the device cannot take (a work-group larger than it runs) or
-    /// that would need more memory than is sensible are bad input too: one
-    /// line and exit 2, before anything is allocated.
+    /// that would need more memory or time than is sensible are bad input
+    /// too: one line and exit 2, before anything is allocated. Clap refuses
+    /// the fixed limits, naming the range; the listing itself refuses what
+    /// only the device can judge.
     #[test]
     fn out_of_range_sizes_are_one_line_and_exit_2() {
         let cases: &[(&str, &[&str], &str)] = &[
+            // The device's largest work-group: 4096 on PoCL, 1024 or less on GPUs.
             (
                 "ch08_05_opencl_reduction",
                 &["--local", "8192"],
-                "error: --local 8192 is larger",
+                "--local 8192 is larger than the device's largest work-group",
             ),
             (
                 "ch08_07_opencl_vector_sum",
                 &["--local", "8192"],
-                "error: --local 8192 is larger",
+                "--local 8192 is larger than the device's largest work-group",
+            ),
+            (
+                "ch08_05_opencl_reduction",
+                &["--local", "100"],
+                "'--local <LOCAL>': 100 is not a power of two",
             ),
             (
                 "ch08_02_opencl_memory",
                 &["--mib", "100000"],
-                "error: --mib must be at most",
+                "'--mib <MIB>': 100000 is not in 1..=256",
             ),
             (
                 "ch08_04_opencl_elementwise",
                 &["--len", "4000000000"],
-                "error: --len must be at most",
+                "'--len <LEN>': 4000000000 is not in 1..=67108864",
             ),
             (
                 "ch08_05_opencl_reduction",
-                &["--len", "4000000000"],
-                "error: --len must be at most",
+                &["--len", "4000001"],
+                "'--len <LEN>': 4000001 is not in 1..=4000000",
             ),
             (
                 "ch08_05_opencl_reduction",
                 &["--groups", "1000000000"],
-                "error: --groups must be",
+                "'--groups <GROUPS>': 1000000000 is not in 1..=4096",
+            ),
+            (
+                "ch08_06_opencl_matmul",
+                &["--n", "1025"],
+                "'--n <N>': 1025 is not in 1..=1024",
             ),
             (
                 "ch08_07_opencl_vector_sum",
                 &["--len", "4000000000"],
-                "error: --len must be at most",
+                "'--len <LEN>': 4000000000 is not in 1..=67108864",
             ),
             (
                 "ch08_08_opencl_application",
                 &["--options", "999999999"],
-                "error: --options must",
+                "'--options <OPTIONS>': 999999999 is not in 1..=16777216",
             ),
             (
                 "ch08_09_opencl_performance",
                 &["--max-len", "999999999"],
-                "error: --max-len must",
+                "'--max-len <MAX_LEN>': 999999999 is not in 1024..=67108864",
+            ),
+            (
+                "ch08_09_opencl_performance",
+                &["--runs", "0"],
+                "'--runs <RUNS>': 0 is not in 1..=20",
             ),
         ];
         for (name, args, says) in cases {
-            support::expect_usage_error(name, args, says.trim_start_matches("error: "));
+            support::expect_usage_error(name, args, says);
         }
     }
 
@@ -421,8 +448,10 @@ fn cuda_listings_run_on_a_cuda_device() {
         ));
         return;
     }
-    // The listings load the PTX that scripts/check-kernels writes to target/ptx.
-    let check = Command::new(support::workspace_root().join("scripts/check-kernels"))
+    // The listings load the PTX that scripts/check-kernels writes to target/ptx,
+    // by default from the folder they run in: the repository's root.
+    let root = support::workspace_root();
+    let check = Command::new(root.join("scripts/check-kernels"))
         .output()
         .expect("run scripts/check-kernels");
     assert!(
@@ -432,7 +461,7 @@ fn cuda_listings_run_on_a_cuda_device() {
     );
     for (name, args, expect) in CUDA_LISTINGS {
         let mut command = Command::new(support::example_binary(name));
-        command.args(*args);
+        command.args(*args).current_dir(&root);
         let run = support::run_with_timeout(command, TIMEOUT);
         assert!(!run.timed_out, "{name} hung");
         if run.code() == Some(1) && run.stderr.contains("no CUDA") {
@@ -459,7 +488,26 @@ fn cuda_listings_run_on_a_cuda_device() {
 
         support::expect_usage_error(name, &["--no-such-option", "1"], "--no-such-option");
     }
+    // A --ptx folder without the kernel: one line that says how to make it, exit 1.
+    let empty = scratch("no-ptx");
+    for name in CUDA_PTX_LISTINGS {
+        let mut command = Command::new(support::example_binary(name));
+        command.arg("--ptx").arg(&empty);
+        let run = support::run_with_timeout(command, TIMEOUT);
+        support::expect_error(name, &run, 1, "compile the kernels first");
+    }
+    let _ = std::fs::remove_dir_all(&empty);
 }
+
+/// The CUDA listings that load a kernel from the `--ptx` folder.
+#[cfg(feature = "cuda")]
+const CUDA_PTX_LISTINGS: &[&str] = &[
+    "ch08_03_cuda_vector_add",
+    "ch08_04_cuda_elementwise",
+    "ch08_05_cuda_reduction",
+    "ch08_06_cuda_matmul",
+    "ch08_09_cuda_performance",
+];
 
 #[cfg(not(feature = "cuda"))]
 #[test]
@@ -469,6 +517,84 @@ fn cuda_listings_run_on_a_cuda_device() {
          libcuda, the NVIDIA driver); not run: {}",
         cuda_names()
     ));
+}
+
+// --- The helpers each listing carries ----------------------------------------
+
+/// The helpers more than one listing of the chapter carries a copy of. The
+/// twins must generate the same data, check it against the same references
+/// with the same tolerance check, and find their device the same way, so every
+/// copy of a helper must be the same code (its doc comment may differ).
+const SHARED_HELPERS: &[&str] = &[
+    "random_floats",
+    "small_whole_numbers",
+    "round_up",
+    "assert_close",
+    "gb_per_s",
+    "vector_add",
+    "saxpy",
+    "radius",
+    "dot",
+    "matmul",
+    "platforms",
+    "first_device",
+    "check_local_size",
+    "check_buffer_len",
+    "profiled",
+    "load_module",
+    "median_time",
+    "ms",
+    "speedup",
+    "parse_args",
+];
+
+/// The code of `fn name` in `source` (a free function or one in a module):
+/// from its `fn` line to the closing brace at the same indentation.
+fn function_body(source: &str, name: &str) -> Option<String> {
+    let lines: Vec<&str> = source.lines().collect();
+    let start = lines.iter().position(|line| {
+        let code = line.trim_start().trim_start_matches("pub ");
+        code.starts_with(&format!("fn {name}(")) || code.starts_with(&format!("fn {name}<"))
+    })?;
+    let indent = &lines[start][..lines[start].len() - lines[start].trim_start().len()];
+    let end = (start..lines.len()).find(|&i| lines[i] == format!("{indent}}}"))?;
+    Some(lines[start..=end].join("\n"))
+}
+
+#[test]
+fn every_copy_of_a_shared_helper_is_the_same() {
+    let examples = support::workspace_root().join("code/examples");
+    let mut listings: Vec<PathBuf> = std::fs::read_dir(&examples)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with("ch08_") && name.ends_with(".rs")
+        })
+        .collect();
+    listings.sort();
+    assert_eq!(listings.len(), 15, "chapter 8 has 15 listings");
+    for helper in SHARED_HELPERS {
+        // CUDA and OpenCL find their device differently: one version per API.
+        let per_api = *helper == "first_device";
+        let mut first_seen: std::collections::HashMap<bool, (String, String)> = Default::default();
+        for path in &listings {
+            let source = std::fs::read_to_string(path).unwrap();
+            let Some(body) = function_body(&source, helper) else {
+                continue;
+            };
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let (seen_in, seen) = first_seen
+                .entry(per_api && file.contains("_cuda_"))
+                .or_insert((file.clone(), body.clone()));
+            assert!(
+                *seen == body,
+                "fn {helper} in {file} differs from the copy in {seen_in}: keep the copies \
+                 the same (they make the data and the checks of every listing)"
+            );
+        }
+        assert!(!first_seen.is_empty(), "no listing has fn {helper}");
+    }
 }
 
 // --- The CUDA kernels, checked without a GPU ---------------------------------

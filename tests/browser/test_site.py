@@ -71,6 +71,12 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def end_headers(self):
+        # The pages share their scripts, styles and fonts: let the browser
+        # keep them for the run instead of asking again on every page.
+        self.send_header("Cache-Control", "max-age=3600")
+        super().end_headers()
+
     def handle(self):
         # The browser drops a connection when it navigates away mid-transfer.
         try:
@@ -92,10 +98,10 @@ PLAYGROUND_CRATES = [
 
 
 def route_requests(route, errors):
+    """Answers every request that would leave the machine (the site's own go
+    straight to the local server, unintercepted, so the browser caches them)."""
     url = route.request.url
-    if url.startswith("http://127.0.0.1:"):
-        route.continue_()
-    elif url == PLAYGROUND_CRATES_URL:
+    if url == PLAYGROUND_CRATES_URL:
         crates = [{"id": c, "name": c.replace("_", "-"), "version": "*"} for c in PLAYGROUND_CRATES]
         route.fulfill(status=200, json={"crates": crates}, headers={"Access-Control-Allow-Origin": "*"})
     else:
@@ -110,7 +116,8 @@ class Reader:
         self.width = width
         self.context = browser.new_context(viewport={"width": width, "height": 900})
         self.errors = []
-        self.context.route("**/*", lambda route: route_requests(route, self.errors))
+        self.context.route(re.compile(r"^(?!http://127\.0\.0\.1:)"),
+                           lambda route: route_requests(route, self.errors))
         self.page = self.context.new_page()
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
@@ -138,49 +145,66 @@ def main():
         sys.exit(f"error: {book}/index.html not found: run `mdbook build` first")
     server = serve(book)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            run_checks(browser, base)
-        finally:
-            browser.close()
+    pages = pages_in_summary()
+    check("SUMMARY.md lists pages", len(pages) > 0)
+    # One reader per width, side by side: a browser tab renders on one core.
+    # (Playwright's sync API wants a Playwright of its own in each thread.)
+    seen = {width: {} for width in (DESKTOP, PHONE)}
+    readers = [threading.Thread(target=read_at, args=(width, base, pages, seen[width]))
+               for width in (DESKTOP, PHONE)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
     server.shutdown()
+    desktop = seen[DESKTOP]
+    check("every page was read at both widths",
+          all(seen[width].get("pages") == len(pages) for width in seen),
+          str({width: counts.get("pages") for width, counts in seen.items()}))
+    check("some page has a mermaid diagram", desktop.get("diagrams", 0) > 0)
+    check("some page has a quiz", desktop.get("quizzes", 0) > 0)
+    check("some block has a Run button", desktop.get("Run buttons", 0) > 0)
+    print("browser: " + ", ".join(f"{n} {what}" for what, n in desktop.items() if what != "pages")
+          + f", {len(pages)} pages at {DESKTOP} and {PHONE} px")
     print(f"browser: {len(passed)} checks passed, {len(failed)} failed")
     return 1 if failed else 0
 
 
-def run_checks(browser, base):
-    pages = pages_in_summary()
-    check("SUMMARY.md lists pages", len(pages) > 0)
-    seen = {"diagrams": 0, "quizzes": 0, "rust blocks": 0, "Run buttons": 0}
-    for width in (DESKTOP, PHONE):
-        reader = Reader(browser, width)
-        for path in pages:
-            where = f"{path} at {width} px"
-            try:
-                page = reader.open(base + path)
-            except PlaywrightError as error:
-                check(f"page loads: {where}", False, str(error).splitlines()[0])
-                continue
-            check_fits(page, where)
-            check_diagrams(page, where, seen, width == DESKTOP)
-            if width == DESKTOP:
-                check_sidebar_label(page, path)
-                check_run_buttons(page, path, seen)
-                if page.locator(".mdbook-quiz").count():
-                    seen["quizzes"] += 1
-                    check_quiz(page, path)
-            # Last, so that errors raised by the diagrams and the quiz count too.
-            check(f"loads without console errors: {where}", not reader.errors and page.title(),
-                  "; ".join(reader.errors) or "no title")
-        if width == DESKTOP:
-            check_search(reader, base)
-        reader.context.close()
-    check("some page has a mermaid diagram", seen["diagrams"] > 0)
-    check("some page has a quiz", seen["quizzes"] > 0)
-    check("some block has a Run button", seen["Run buttons"] > 0)
-    print("browser: " + ", ".join(f"{n} {what}" for what, n in seen.items())
-          + f", {len(pages)} pages at {DESKTOP} and {PHONE} px")
+def read_at(width, base, pages, seen):
+    """Reads every page at one width, running the checks that apply there."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            read_pages(Reader(browser, width), base, pages, seen)
+        finally:
+            browser.close()
+
+
+def read_pages(reader, base, pages, seen):
+    desktop = reader.width == DESKTOP
+    seen.update({"pages": 0, "diagrams": 0, "quizzes": 0, "rust blocks": 0, "Run buttons": 0})
+    for path in pages:
+        where = f"{path} at {reader.width} px"
+        try:
+            page = reader.open(base + path)
+        except PlaywrightError as error:
+            check(f"page loads: {where}", False, str(error).splitlines()[0])
+            continue
+        seen["pages"] += 1
+        check_fits(page, where)
+        check_diagrams(page, where, seen, desktop)
+        if desktop:
+            check_sidebar_label(page, path)
+            check_run_buttons(page, path, seen)
+            if page.locator(".mdbook-quiz").count():
+                seen["quizzes"] += 1
+                check_quiz(page, path)
+        # Last, so that errors raised by the diagrams and the quiz count too.
+        check(f"loads without console errors: {where}", not reader.errors and page.title(),
+              "; ".join(reader.errors) or "no title")
+    if desktop:
+        check_search(reader, base)
+    reader.context.close()
 
 
 # Elements whose right edge passes the text column's, outside any box that

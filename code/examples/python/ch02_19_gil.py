@@ -101,8 +101,14 @@ def main():
     parser.add_argument("--wait-ms", type=int, default=5)
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
-    if min(args.limit, args.requests, args.wait_ms, args.runs) < 1:
-        sys.exit("error: every option must be at least 1")
+    # The same limits as the Rust listing, so no value runs for minutes.
+    limits = {"limit": 2_000_000, "requests": 100, "wait_ms": 50, "runs": 25}
+    for name, most in limits.items():
+        value = getattr(args, name)
+        if not 1 <= value <= most:
+            option = "--" + name.replace("_", "-")
+            print(f"error: {option} must be between 1 and {most}, not {value}", file=sys.stderr)
+            sys.exit(2)
 
     # sys._is_gil_enabled() exists from Python 3.13; older builds always have the GIL.
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()

@@ -62,29 +62,39 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
-/// `target/<profile>/examples/<name>`, found from this test binary's location
+/// `target/<profile>/<name>`: the listing built as a reader's own project by
+/// `scripts/listing-projects` (the code its page gives, with its page's
+/// `[dependencies]`), found from this test binary's location
 /// (`target/<profile>/deps/<test>`), so it works under cargo test and nextest.
+/// Refuses a binary older than the listing's source.
 pub fn example_binary(name: &str) -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary
         .parent()
         .and_then(Path::parent)
         .expect("target/<profile>");
-    let binary = profile_dir.join("examples").join(name);
+    let binary = profile_dir.join(name);
     assert!(
         binary.exists(),
-        "{} is missing: build the examples first (`cargo build -p cookbook --examples`)",
+        "{} is missing: build the listings first (`scripts/listing-projects {name}`)",
         binary.display()
     );
-    let source = workspace_root()
-        .join("code/examples")
-        .join(format!("{name}.rs"));
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    assert!(
-        modified(&source) <= modified(&binary),
-        "{} is older than its source: rebuild it with `cargo build -p cookbook --examples`",
-        binary.display()
-    );
+    let built = modified(&binary);
+    let examples = workspace_root().join("code/examples");
+    // A listing is one file, or a folder of them (main.rs and its modules).
+    let sources: Vec<PathBuf> = match std::fs::read_dir(examples.join(name)) {
+        Ok(folder) => folder.map(|entry| entry.expect("a listing file").path()).collect(),
+        Err(_) => vec![examples.join(format!("{name}.rs"))],
+    };
+    for source in sources {
+        assert!(
+            modified(&source).is_some() && modified(&source) <= built,
+            "{} is older than {}: rebuild it with `scripts/listing-projects {name}`",
+            binary.display(),
+            source.display()
+        );
+    }
     binary
 }
 
