@@ -84,7 +84,9 @@ pub fn example_binary(name: &str) -> PathBuf {
     let examples = workspace_root().join("code/examples");
     // A listing is one file, or a folder of them (main.rs and its modules).
     let sources: Vec<PathBuf> = match std::fs::read_dir(examples.join(name)) {
-        Ok(folder) => folder.map(|entry| entry.expect("a listing file").path()).collect(),
+        Ok(folder) => folder
+            .map(|entry| entry.expect("a listing file").path())
+            .collect(),
         Err(_) => vec![examples.join(format!("{name}.rs"))],
     };
     for source in sources {
