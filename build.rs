@@ -594,7 +594,7 @@ fn check_blocks(source: &str, expanded: &str, playground_crates: &[String]) -> V
             && (!block.info.contains(&"ignore") || block.info.contains(&"mdbook-runnable"));
         if runnable {
             for name in extern_crates(&block.code) {
-                if !playground_crates.iter().any(|known| *known == name) {
+                if !playground_crates.contains(&name) {
                     problems.push(format!(
                         "{at} has a Run button, but the playground has no crate `{name}`: \
                          mark it `noplayground` (or add the crate to {PLAYGROUND_CRATES} if the playground has it)"

@@ -8,9 +8,12 @@
 
 mod support;
 
+use std::io::{BufRead, BufReader};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 #[allow(unused_imports)] // Each mode is there for the listings that need it.
 use support::{Compare, EXACT, MEASURED, UNORDERED};
@@ -93,11 +96,58 @@ mpi_listings! {
     ch04_10_heat: ranks [1, 2, 4] min 1, args [] MEASURED;
 }
 
-/// How long the deadlocking exchange of recipe 4.3 gets before it is killed:
-/// a working exchange of a few numbers takes milliseconds, but starting the
-/// ranks on a loaded 2-core machine can take seconds, and the test also wants
-/// rank 0's announcement, printed just before it blocks.
-const DEADLOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest the deadlocking exchange of recipe 4.3 may take to start: the
+/// ranks of an MPI job can take seconds to start on a loaded 2-core machine.
+const DEADLOCK_START: Duration = Duration::from_secs(30);
+
+/// How long the exchange must stay stuck, once rank 0 has announced it, to
+/// count as hung: a working exchange of a few numbers takes milliseconds.
+const DEADLOCK_HOLD: Duration = Duration::from_secs(2);
+
+/// Starts the deadlocking variant at `ranks` ranks, waits for rank 0's
+/// announcement and then [`DEADLOCK_HOLD`] more, and kills the job. Returns
+/// what rank 0 printed and whether the job was still running when killed.
+fn run_until_stuck(binary: &Path, ranks: usize) -> (String, bool) {
+    let mut child = Command::new("mpiexec")
+        .args(["-n", &ranks.to_string()])
+        .arg(binary)
+        .args(["--variant", "deadlock"])
+        .process_group(0)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mpiexec");
+    let (lines_out, lines) = mpsc::channel();
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            let _ = lines_out.send(line);
+        }
+    });
+    let start = Instant::now();
+    let mut printed = String::new();
+    while let Some(left) = DEADLOCK_START.checked_sub(start.elapsed()) {
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                printed.push_str(&line);
+                printed.push('\n');
+                if line.contains("none returns") {
+                    std::thread::sleep(DEADLOCK_HOLD);
+                    break;
+                }
+            }
+            Err(_) => break, // the job ended, or never announced anything
+        }
+    }
+    let still_running = child.try_wait().expect("poll mpiexec").is_none();
+    // SAFETY: kill(2) with a negative pid signals the group made above.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let _ = child.wait();
+    (printed, still_running)
+}
 
 /// Processes running `binary` with `arg` among their arguments (read from
 /// /proc; zombies have no command line and do not count). The argument tells
@@ -124,22 +174,14 @@ fn processes_running(binary: &Path, arg: &str) -> Vec<u32> {
 fn ch04_03_deadlock_variant_hangs_and_is_cleaned_up() {
     let binary = support::example_binary("ch04_03_deadlock");
     for ranks in [2, 4] {
-        let mut command = Command::new("mpiexec");
-        command
-            .args(["-n", &ranks.to_string()])
-            .arg(&binary)
-            .args(["--variant", "deadlock"]);
-        let run = support::run_with_timeout(command, DEADLOCK_TIMEOUT);
+        let (printed, still_running) = run_until_stuck(&binary, ranks);
         assert!(
-            run.timed_out,
-            "the deadlocking exchange at {ranks} ranks finished ({:?}) instead of hanging\n\
-             stdout:\n{}\nstderr:\n{}",
-            run.status, run.stdout, run.stderr
+            printed.contains("none returns"),
+            "rank 0 announces the exchange before it hangs, got:\n{printed}"
         );
         assert!(
-            run.stdout.contains("none returns"),
-            "rank 0 announces the exchange before it hangs, got:\n{}",
-            run.stdout
+            still_running,
+            "the deadlocking exchange at {ranks} ranks finished instead of hanging:\n{printed}"
         );
         // SIGKILL is delivered at once, but the ranks may take a moment to go.
         let deadline = Instant::now() + Duration::from_secs(5);
