@@ -11,6 +11,7 @@ use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use mpi::Count;
 use mpi::datatype::Partition;
+use mpi::environment::Universe;
 use mpi::traits::*;
 use std::ops::Range;
 
@@ -112,18 +113,27 @@ fn print_in_rank_order(world: &impl Communicator, text: &str) {
 
 /// Reads the options. A bad one gets clap's own `error:` line (without the
 /// usage text clap adds below it) and exit status 2; `--help` works as usual.
-/// Under `mpiexec` every rank parses the same arguments, before MPI starts:
-/// only the first rank prints, which the launcher's environment names
-/// (`PMI_RANK` for MPICH, `OMPI_COMM_WORLD_RANK` for Open MPI).
+/// Under `mpiexec` every rank parses the same arguments and fails the same
+/// way: only rank 0 prints, and every rank leaves the job in step.
 fn parse_args() -> Args {
     Args::try_parse().unwrap_or_else(|error| {
-        let rank = std::env::var("PMI_RANK").or_else(|_| std::env::var("OMPI_COMM_WORLD_RANK"));
-        if rank.is_err() || rank.as_deref() == Ok("0") {
-            if !error.use_stderr() {
-                error.exit() // --help or --version: printed, exit status 0
+        let code = if error.use_stderr() { 2 } else { 0 }; // 0: --help, --version
+        let universe = mpi::initialize().expect("MPI is initialised once");
+        if universe.world().rank() == 0 {
+            match code {
+                0 => drop(error.print()),
+                _ => eprintln!("{}", error.to_string().lines().next().unwrap_or_default()),
             }
-            eprintln!("{}", error.to_string().lines().next().unwrap_or_default());
         }
-        std::process::exit(if error.use_stderr() { 2 } else { 0 })
+        leave_job(universe, code)
     })
+}
+
+/// Ends this rank's part of the job with exit status `code`. Every rank calls
+/// it, and MPI is finalised first: ranks that exit without MPI_Finalize, or
+/// before MPI has started, make mpiexec now and then report a failure of its
+/// own instead of their status.
+fn leave_job(universe: Universe, code: i32) -> ! {
+    drop(universe); // MPI_Finalize
+    std::process::exit(code)
 }
