@@ -619,43 +619,82 @@ fn extern_crates(code: &[&str]) -> Vec<String> {
 
 /// The shown lines of a block must open and close their own `{ }` blocks: a
 /// snippet that starts or ends inside one shows a stray brace. Braces in
-/// comments, strings and character literals do not count.
+/// comments (line and block), strings (raw ones too, over several lines) and
+/// character literals do not count.
 fn check_braces(lines: &[&str]) -> Result<(), String> {
+    let text: Vec<char> = lines.join("\n").chars().collect();
+    let at = |i: usize| text.get(i).copied();
+    let line_of = |i: usize| text[..i].iter().filter(|&&c| c == '\n').count() + 1;
     let mut depth: i64 = 0;
-    for (number, line) in lines.iter().enumerate() {
-        let chars: Vec<char> = line.chars().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            match chars[i] {
-                '/' if chars.get(i + 1) == Some(&'/') => break,
-                '"' => {
+    let mut i = 0;
+    while i < text.len() {
+        match (text[i], at(i + 1)) {
+            ('/', Some('/')) => {
+                while i < text.len() && text[i] != '\n' {
                     i += 1;
-                    while i < chars.len() && chars[i] != '"' {
-                        i += if chars[i] == '\\' { 2 } else { 1 };
-                    }
                 }
-                // 'x' or '\n' is a character; 'a without a closing quote, a lifetime.
-                '\'' if chars.get(i + 2) == Some(&'\'') => i += 2,
-                '\'' if chars.get(i + 1) == Some(&'\\') => {
-                    i += 2;
-                    while i < chars.len() && chars[i] != '\'' {
+            }
+            ('/', Some('*')) => {
+                let mut nested = 1; // Rust's block comments nest
+                i += 2;
+                while i < text.len() && nested > 0 {
+                    match (text[i], at(i + 1)) {
+                        ('/', Some('*')) => (nested, i) = (nested + 1, i + 1),
+                        ('*', Some('/')) => (nested, i) = (nested - 1, i + 1),
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
+            }
+            ('r', Some('#' | '"'))
+                if i == 0 || !(text[i - 1].is_alphanumeric() || text[i - 1] == '_') =>
+            {
+                // r"..." or r#"..."#: no escapes, ends at a quote and as many #.
+                let hashes = text[i + 1..].iter().take_while(|&&c| c == '#').count();
+                if at(i + 1 + hashes) == Some('"') {
+                    i += hashes + 2;
+                    while i < text.len()
+                        && !(text[i] == '"'
+                            && text[i + 1..]
+                                .iter()
+                                .take(hashes)
+                                .filter(|&&c| c == '#')
+                                .count()
+                                == hashes)
+                    {
                         i += 1;
                     }
+                    i += hashes;
                 }
-                '{' => depth += 1,
-                '}' => {
-                    depth -= 1;
-                    if depth < 0 {
-                        return Err(format!(
-                            "starts inside a block: shown line {} closes a brace it never opened",
-                            number + 1
-                        ));
-                    }
-                }
-                _ => {}
             }
-            i += 1;
+            ('"', _) => {
+                i += 1;
+                while i < text.len() && text[i] != '"' {
+                    i += if text[i] == '\\' { 2 } else { 1 };
+                }
+            }
+            // 'x' or '\n' is a character; 'a without a closing quote, a lifetime.
+            ('\'', _) if at(i + 2) == Some('\'') => i += 2,
+            ('\'', Some('\\')) => {
+                i += 2;
+                while i < text.len() && text[i] != '\'' {
+                    i += 1;
+                }
+            }
+            ('{', _) => depth += 1,
+            ('}', _) => {
+                depth -= 1;
+                if depth < 0 {
+                    return Err(format!(
+                        "starts inside a block: shown line {} closes a brace it never opened",
+                        line_of(i)
+                    ));
+                }
+            }
+            _ => {}
         }
+        i += 1;
     }
     match depth {
         0 => Ok(()),

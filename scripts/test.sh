@@ -118,14 +118,18 @@ step listings scripts/listing-projects "${skip_projects[@]}" "${check_projects[@
 # sleeping listings, on the browser): three streams side by side keep both
 # cores busy. Each stream's output is shown whole when all have finished.
 # cargo-test: the listings run and compared with their pages, loom, the
-# stress tests, the expansion proof and skeptic on every block of every page;
-# nextest runs the tests of all test binaries side by side (.config/nextest.toml).
+# stress tests, the expansion proof and skeptic on every block of every page.
+# `--tests` leaves out the cookbook's examples: the tests run the listing
+# projects built above, and clippy has checked the examples. cargo-nextest,
+# where installed, runs the tests of all test binaries side by side
+# (.config/nextest.toml runs the MPI ones one at a time); cargo test is the
+# same tests, one binary after the other.
 if cargo nextest --version >/dev/null 2>&1; then
     # shellcheck disable=SC2046
-    background cargo-test cargo nextest run --workspace --no-fail-fast $(with_features "${features[@]}")
+    background cargo-test cargo nextest run --workspace --tests --no-fail-fast $(with_features "${features[@]}")
 else
     # shellcheck disable=SC2046
-    background cargo-test cargo test --workspace --no-fail-fast $(with_features "${features[@]}")
+    background cargo-test cargo test --workspace --tests --no-fail-fast $(with_features "${features[@]}")
 fi
 background mdbook-test scripts/mdbook-test
 background site bash -c 'mdbook build && target/venv/bin/python tests/browser/test_site.py target/book'

@@ -77,15 +77,15 @@ fn amdahl(serial_fraction: f64, p: f64) -> f64 {
 struct Args {
     /// Items in the job.
     #[arg(long, default_value_t = 400_000,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=2_000_000))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     items: usize,
     /// Work per item in the parallel phase.
     #[arg(long, default_value_t = 100,
-          value_parser = clap::value_parser!(u32).range(0..=500))]
+          value_parser = clap::value_parser!(u32).range(0..=200))]
     rounds: u32,
     /// Timed runs per thread count; the median is shown.
     #[arg(long, default_value_t = 5,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=25))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=15))]
     runs: usize,
     /// Also write the speedup chart to this SVG file.
     #[arg(long)]

@@ -112,19 +112,19 @@ fn runs_text(runs: usize) -> String {
 struct Args {
     /// The CPU-bound job counts the primes below this number.
     #[arg(long, default_value_t = 200_000,
-          value_parser = clap::value_parser!(u64).range(1..=2_000_000))]
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     limit: u64,
     /// Requests of the I/O-bound job.
     #[arg(long, default_value_t = 12,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=100))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=50))]
     requests: usize,
     /// How long each request waits, in ms.
     #[arg(long, default_value_t = 5,
-          value_parser = clap::value_parser!(u64).range(1..=50))]
+          value_parser = clap::value_parser!(u64).range(1..=20))]
     wait_ms: u64,
     /// Timed runs per row; the median is shown.
     #[arg(long, default_value_t = 5,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=25))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=9))]
     runs: usize,
     /// Also write the speedup chart to this SVG file.
     #[arg(long)]

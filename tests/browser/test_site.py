@@ -20,6 +20,7 @@ Usage: target/venv/bin/python tests/browser/test_site.py [BOOK_DIR]
 """
 
 import functools
+import json
 import http.server
 import re
 import sys
@@ -90,6 +91,10 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 # the playground's real list (the crates the book names that are on it). Any
 # other request that leaves the machine is an error: the site is self-contained.
 PLAYGROUND_CRATES_URL = "https://play.rust-lang.org/meta/crates"
+PLAYGROUND_RUN_URL = "https://play.rust-lang.org/evaluate.json"
+# What the test's playground answers to a Run, and the requests it was sent.
+RUN_ANSWER = "the test's playground ran it"
+runs_sent = []
 PLAYGROUND_CRATES = [
     line.split("#")[0].strip()
     for line in (ROOT / "tests" / "browser" / "playground-crates.txt").read_text().splitlines()
@@ -104,6 +109,13 @@ def route_requests(route, errors):
     if url == PLAYGROUND_CRATES_URL:
         crates = [{"id": c, "name": c.replace("_", "-"), "version": "*"} for c in PLAYGROUND_CRATES]
         route.fulfill(status=200, json={"crates": crates}, headers={"Access-Control-Allow-Origin": "*"})
+    elif url == PLAYGROUND_RUN_URL and route.request.method == "POST":
+        runs_sent.append(json.loads(route.request.post_data or "{}"))
+        route.fulfill(status=200, json={"result": RUN_ANSWER}, headers={"Access-Control-Allow-Origin": "*"})
+    elif url == PLAYGROUND_RUN_URL:  # the CORS preflight of the POST
+        route.fulfill(status=204, headers={"Access-Control-Allow-Origin": "*",
+                                           "Access-Control-Allow-Headers": "Content-Type",
+                                           "Access-Control-Allow-Methods": "POST"})
     else:
         errors.append(f"request leaves the site: {url}")
         route.abort()
@@ -204,6 +216,7 @@ def read_pages(reader, base, pages, seen):
               "; ".join(reader.errors) or "no title")
     if desktop:
         check_search(reader, base)
+        check_run(reader, base)
     reader.context.close()
 
 
@@ -353,6 +366,30 @@ def check_search(reader, base):
     except PlaywrightError:
         count = 0
     check("search finds 'false sharing'", count > 0, f"{count} results")
+
+
+def check_run(reader, base):
+    """Pressing Run sends the whole program (hidden lines included) for an
+    optimised build, and shows the playground's answer under the block."""
+    page = reader.open(base + FIRST_LISTING_PAGE)
+    block = page.locator("pre.playground").filter(has=page.locator(".play-button:not(.hidden)")).first
+    block.hover()  # mdBook shows a block's buttons while the pointer is on it
+    block.locator(".play-button").click()
+    try:
+        block.locator(".result").filter(has_text=RUN_ANSWER).wait_for(timeout=TIMEOUT_MS)
+        shown = True
+    except PlaywrightError:
+        shown = False
+    sent = runs_sent[-1] if runs_sent else {}
+    check("Run shows the playground's answer", shown)
+    check("Run asks for an optimised build (the listings are sized for one)",
+          sent.get("optimize") not in (None, "0"), str({k: v for k, v in sent.items() if k != "code"}))
+    check("Run sends the whole program, hidden lines included",
+          "fn main" in sent.get("code", "") and "fn parse_args" in sent.get("code", ""),
+          sent.get("code", "")[:80])
+
+
+FIRST_LISTING_PAGE = "ch01/01_what_is_parallel_computing.html"
 
 
 def check_quiz(page, path):

@@ -22,7 +22,7 @@ app.conf.update(
 
 
 def is_prime(n):
-    """Trial division by odd numbers, as cookbook::workload::is_prime."""
+    """Trial division by odd numbers, as is_prime in the Rust worker (ch06_02_celery_interop/main.rs)."""
     if n < 4:
         return n >= 2
     if n % 2 == 0:

@@ -64,9 +64,10 @@ pub fn workspace_root() -> PathBuf {
 
 /// `target/<profile>/<name>`: the listing built as a reader's own project by
 /// `scripts/listing-projects` (the code its page gives, with its page's
-/// `[dependencies]`), found from this test binary's location
-/// (`target/<profile>/deps/<test>`), so it works under cargo test and nextest.
-/// Refuses a binary older than the listing's source.
+/// `[dependencies]`, in `target/listing-projects/<name>/`), found from this
+/// test binary's location (`target/<profile>/deps/<test>`), so it works under
+/// cargo test and nextest. Refuses a project whose sources differ from the
+/// listing's (anchor comments aside) and a binary older than its project.
 pub fn example_binary(name: &str) -> PathBuf {
     let test_binary = std::env::current_exe().expect("test binary path");
     let profile_dir = test_binary
@@ -74,27 +75,45 @@ pub fn example_binary(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("target/<profile>");
     let binary = profile_dir.join(name);
+    let rebuild = format!("rebuild it with `scripts/listing-projects {name}`");
     assert!(
         binary.exists(),
-        "{} is missing: build the listings first (`scripts/listing-projects {name}`)",
+        "{} is missing: {rebuild}",
         binary.display()
     );
     let modified = |path: &Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let built = modified(&binary);
     let examples = workspace_root().join("code/examples");
-    // A listing is one file, or a folder of them (main.rs and its modules).
-    let sources: Vec<PathBuf> = match std::fs::read_dir(examples.join(name)) {
+    let project = workspace_root()
+        .join("target/listing-projects")
+        .join(name)
+        .join("src");
+    // A listing is one file (the project's main.rs), or a folder of them.
+    let sources: Vec<(PathBuf, PathBuf)> = match std::fs::read_dir(examples.join(name)) {
         Ok(folder) => folder
             .map(|entry| entry.expect("a listing file").path())
+            .map(|file| (project.join(file.file_name().expect("a file name")), file))
             .collect(),
-        Err(_) => vec![examples.join(format!("{name}.rs"))],
+        Err(_) => vec![(project.join("main.rs"), examples.join(format!("{name}.rs")))],
     };
-    for source in sources {
+    for (copy, source) in sources {
+        let wanted = std::fs::read_to_string(&source)
+            .unwrap_or_else(|e| panic!("{}: {e}", source.display()));
+        // mdBook drops the anchor comments from what a page gives.
+        let wanted: String = wanted
+            .split_inclusive('\n')
+            .filter(|line| !line.contains("ANCHOR: ") && !line.contains("ANCHOR_END: "))
+            .collect();
         assert!(
-            modified(&source).is_some() && modified(&source) <= built,
-            "{} is older than {}: rebuild it with `scripts/listing-projects {name}`",
-            binary.display(),
+            std::fs::read_to_string(&copy).is_ok_and(|built| built == wanted),
+            "{} is not the listing {} as its page gives it: {rebuild}",
+            copy.display(),
             source.display()
+        );
+        assert!(
+            modified(&copy) <= modified(&binary),
+            "{} is older than {}: {rebuild}",
+            binary.display(),
+            copy.display()
         );
     }
     binary
