@@ -7,7 +7,9 @@
 extern crate clap; // named for `mdbook test`; Cargo does not need it
 
 use clap::Parser;
+use std::sync::mpsc;
 use std::thread;
+use std::time::Duration;
 
 // ANCHOR: one_thread
 /// Starts one thread, lets it compute, and waits for its answer.
@@ -22,13 +24,12 @@ fn one_thread() -> String {
 // ANCHOR_END: one_thread
 
 // ANCHOR: many_threads
-/// Sums `1..=numbers` in `threads` parts, one thread per part.
+/// Sums `1..=numbers` in `threads` parts of (nearly) equal size, one thread per part.
 fn sum_in_threads(numbers: u64, threads: u64) -> Vec<(u64, u64, u64)> {
-    let chunk = numbers.div_ceil(threads);
     let handles: Vec<_> = (0..threads)
         .map(|part| {
-            let first = part * chunk + 1;
-            let last = ((part + 1) * chunk).min(numbers);
+            let first = part * numbers / threads + 1;
+            let last = (part + 1) * numbers / threads;
             // `move` gives the thread its own copies of `first` and `last`: a
             // spawned thread may outlive this function, so it cannot borrow.
             thread::spawn(move || (first, last, (first..=last).sum::<u64>()))
@@ -64,6 +65,23 @@ fn mean_in_thread(values: Vec<u64>) -> Result<u64, String> {
     })
 }
 // ANCHOR_END: panicking_thread
+
+// ANCHOR: is_finished
+/// Asks whether a thread is done without waiting for it: `is_finished` never
+/// blocks. Returns its answer while the thread was still waiting for main.
+fn check_without_joining() -> bool {
+    let (go_tx, go_rx) = mpsc::channel();
+    let handle = thread::spawn(move || go_rx.recv().expect("main sends the go"));
+    let while_waiting = handle.is_finished(); // false: it cannot end before the go
+    go_tx.send(()).expect("the thread is waiting");
+    // A real program would do other work between the checks; this one naps.
+    while !handle.is_finished() {
+        thread::sleep(Duration::from_millis(1));
+    }
+    handle.join().expect("the thread did not panic"); // returns at once now
+    while_waiting
+}
+// ANCHOR_END: is_finished
 
 /// Spawns threads, joins them, and gets a panic back as an `Err`.
 #[derive(Parser)]
@@ -107,6 +125,9 @@ fn main() {
     println!("mean of [3, 5, 10] in a thread: {good:?}");
     println!("mean of [] in a thread:         {bad:?}");
     println!("main is still running after the panic");
+
+    assert!(!check_without_joining(), "the thread waits for the go");
+    println!("is_finished() while the thread waited: false; polled until true, then joined");
     // ANCHOR_END: main
 }
 

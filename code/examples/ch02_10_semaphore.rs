@@ -14,7 +14,7 @@ extern crate clap; // named for `mdbook test`; Cargo does not need it
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -65,7 +65,10 @@ impl Semaphore {
 impl Semaphore {
     /// Takes a permit, waiting at most `timeout` for one.
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<Permit<'_>> {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long for an `Instant` (Duration::MAX, say) is no timeout.
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            return Some(self.acquire());
+        };
         let mut permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
         while *permits == 0 {
             // Wake-ups can be spurious: wait for what is left of the timeout.
@@ -106,7 +109,7 @@ const QUERY_TIME: Duration = Duration::from_millis(2);
 /// A fixed set of connections, and a semaphore with one permit per connection.
 /// A thread takes a permit first, so when it reaches the free list there is
 /// always a connection on it.
-struct ConnectionPool {
+pub struct ConnectionPool {
     permits: Semaphore,
     free: Mutex<Vec<usize>>,
     in_use: AtomicUsize,
@@ -114,7 +117,7 @@ struct ConnectionPool {
 }
 
 impl ConnectionPool {
-    fn new(connections: usize) -> Self {
+    pub fn new(connections: usize) -> Self {
         ConnectionPool {
             permits: Semaphore::new(connections),
             free: Mutex::new((0..connections).collect()),
@@ -123,29 +126,61 @@ impl ConnectionPool {
         }
     }
 
-    /// Runs one query on some free connection, waiting for one if necessary.
-    fn query(&self, client: usize) -> usize {
-        let _permit = self.permits.acquire(); // sleeps while all are taken
-        let connection = self
-            .free
-            .lock()
-            .unwrap()
+    /// Lends a free connection, waiting for one if necessary.
+    pub fn get(&self) -> Connection<'_> {
+        let permit = self.permits.acquire(); // sleeps while all are taken
+        let id = self
+            .free_list()
             .pop()
             .expect("a permit means a free connection");
-        let now = self.in_use.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most_in_use.fetch_max(now, Ordering::SeqCst);
+        // Relaxed is enough: these only count. A read-modify-write always sees
+        // its counter's latest value, and the semaphore orders a returned
+        // connection's decrement before the next borrower's increment.
+        let now = self.in_use.fetch_add(1, Ordering::Relaxed) + 1;
+        self.most_in_use.fetch_max(now, Ordering::Relaxed);
+        Connection {
+            id,
+            pool: self,
+            _permit: permit,
+        }
+    }
 
+    /// Runs one query on some free connection.
+    pub fn query(&self, client: usize) -> usize {
+        let _connection = self.get();
         thread::sleep(QUERY_TIME); // the query itself
-        let answer = client * 10;
+        client * 10
+    } // `_connection` is dropped here, and goes back to the pool
 
-        self.in_use.fetch_sub(1, Ordering::SeqCst);
-        self.free.lock().unwrap().push(connection);
-        answer
-        // `_permit` is dropped here, after the connection is back on the list:
-        // the next thread that gets a permit will find it there.
+    pub fn free_connections(&self) -> usize {
+        self.free_list().len()
+    }
+
+    fn free_list(&self) -> MutexGuard<'_, Vec<usize>> {
+        self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 // ANCHOR_END: pool
+
+// ANCHOR: connection
+/// A connection on loan. Dropping it, after a query or while a panic unwinds,
+/// puts the connection back on the free list, then releases the permit.
+#[must_use = "the connection goes back to the pool as soon as it is dropped"]
+pub struct Connection<'a> {
+    id: usize,
+    pool: &'a ConnectionPool,
+    _permit: Permit<'a>, // fields are dropped after `drop` below has run
+}
+
+impl Drop for Connection<'_> {
+    fn drop(&mut self) {
+        self.pool.in_use.fetch_sub(1, Ordering::Relaxed);
+        self.pool.free_list().push(self.id);
+        // `_permit` is dropped next: the thread that gets the permit will
+        // find this connection on the list.
+    }
+}
+// ANCHOR_END: connection
 
 // ANCHOR: clients
 /// `threads` clients each run `queries` queries through a pool of `connections`.
@@ -167,7 +202,7 @@ fn run_clients(threads: usize, connections: usize, queries: usize) -> (usize, us
         connections,
         "every permit came back"
     );
-    assert_eq!(pool.free.lock().unwrap().len(), connections);
+    assert_eq!(pool.free_connections(), connections);
     (answers, pool.most_in_use.into_inner(), elapsed)
 }
 // ANCHOR_END: clients
@@ -212,6 +247,26 @@ fn variants() {
 }
 // ANCHOR_END: variants
 
+// ANCHOR: panicking_query
+/// A query that panics still returns its connection: the guard's `Drop` runs
+/// while the panic unwinds. With one connection, a lost one would leave the
+/// free list empty, and the next query would panic at its `expect`.
+fn panicking_query() -> usize {
+    let pool = ConnectionPool::new(1);
+    let outcome = thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let _connection = pool.get();
+                panic!("the query failed");
+            })
+            .join()
+    });
+    assert!(outcome.is_err());
+    assert_eq!(pool.free_connections(), 1, "the connection came back");
+    pool.query(7)
+}
+// ANCHOR_END: panicking_query
+
 /// Ten clients share three connections through the semaphore.
 #[derive(Parser)]
 struct Args {
@@ -255,6 +310,8 @@ fn main() {
     );
 
     variants();
+    assert_eq!(panicking_query(), 70);
+    println!("after a query panicked: its connection was back, the next query answered 70");
     // ANCHOR_END: main
 }
 

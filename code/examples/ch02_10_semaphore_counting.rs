@@ -80,10 +80,14 @@ fn main() {
             scope.spawn(|| {
                 for _ in 0..rounds {
                     semaphore.acquire();
-                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
-                    most_inside.fetch_max(now, Ordering::SeqCst);
+                    // Relaxed is enough: these only count. A read-modify-write
+                    // always sees its counter's latest value, and the
+                    // semaphore's mutex orders a leaver's decrement before the
+                    // increment of the thread that gets its permit.
+                    let now = inside.fetch_add(1, Ordering::Relaxed) + 1;
+                    most_inside.fetch_max(now, Ordering::Relaxed);
                     thread::yield_now(); // give the others a chance to pile up
-                    inside.fetch_sub(1, Ordering::SeqCst);
+                    inside.fetch_sub(1, Ordering::Relaxed);
                     semaphore.release(); // forget this, and the permit is gone
                 }
             });

@@ -8,7 +8,8 @@ extern crate clap; // named for `mdbook test`; Cargo does not need it
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::sync::{Condvar, Mutex};
 use std::thread;
 
@@ -121,6 +122,61 @@ fn run(producers: usize, consumers: usize, items: u64, capacity: usize) -> (Vec<
 }
 // ANCHOR_END: run
 
+// ANCHOR: priority
+/// Python's `queue.PriorityQueue`: a mutex and a condition variable again,
+/// with a `BinaryHeap` in place of the `VecDeque`, so `pop` returns the most
+/// urgent item waiting rather than the oldest. Unbounded: only `pop` waits.
+struct PriorityQueue<T> {
+    heap: Mutex<BinaryHeap<T>>,
+    not_empty: Condvar,
+}
+
+impl<T: Ord> PriorityQueue<T> {
+    fn new() -> Self {
+        PriorityQueue {
+            heap: Mutex::new(BinaryHeap::new()),
+            not_empty: Condvar::new(),
+        }
+    }
+
+    fn push(&self, item: T) {
+        self.heap.lock().unwrap().push(item);
+        self.not_empty.notify_one();
+    }
+
+    fn pop(&self) -> T {
+        let heap = self.heap.lock().unwrap();
+        let mut heap = self.not_empty.wait_while(heap, |h| h.is_empty()).unwrap();
+        heap.pop().expect("not empty after wait_while")
+    }
+}
+
+/// Four threads queue a job each, in whatever order they run; a consumer
+/// takes five. A `BinaryHeap` pops its largest item first; `Reverse` makes
+/// that the smallest, Python's order: priority 1 before 2 before 3.
+fn by_priority() -> Vec<(u8, &'static str)> {
+    let queue = PriorityQueue::new();
+    let jobs = [
+        (3, "compress logs"),
+        (1, "answer a request"),
+        (2, "refresh a cache"),
+        (1, "take a payment"),
+    ];
+    thread::scope(|scope| {
+        for job in jobs {
+            let queue = &queue;
+            scope.spawn(move || queue.push(Reverse(job)));
+        }
+    });
+    thread::scope(|scope| {
+        let consumer = scope.spawn(|| (0..5).map(|_| queue.pop().0).collect());
+        // The least urgent job: the consumer may be waiting in `pop` for it.
+        queue.push(Reverse((9, "archive old files")));
+        consumer.join().unwrap()
+    })
+}
+// ANCHOR_END: priority
+
 /// Producers and consumers share a bounded buffer built on two `Condvar`s.
 #[derive(Parser)]
 struct Args {
@@ -168,6 +224,11 @@ fn main() {
         consumed.len()
     );
     println!("the buffer never held more than {capacity} items");
+
+    let order = by_priority();
+    let priorities: Vec<u8> = order.iter().map(|&(priority, _)| priority).collect();
+    assert_eq!(priorities, [1, 1, 2, 3, 9], "most urgent first");
+    println!("priority queue, in the order popped: {order:?}");
     // ANCHOR_END: main
 }
 

@@ -12,7 +12,7 @@ extern crate clap; // named for `mdbook test`; Cargo does not need it
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -67,7 +67,11 @@ impl Event {
     /// Blocks until the flag is set or `timeout` passes; returns the flag,
     /// so `false` means the wait timed out.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        // A timeout too long for an `Instant` (Duration::MAX, say) is no timeout.
+        let Some(deadline) = Instant::now().checked_add(timeout) else {
+            self.wait();
+            return true;
+        };
         let mut is_set = self.flag();
         while !*is_set {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
@@ -153,6 +157,28 @@ fn interruptible_sleep(interval: Duration) -> (u32, Duration) {
 }
 // ANCHOR_END: stop
 
+// ANCHOR: park
+/// For a single waiter that is known in advance, std has an event built in:
+/// every thread has a token that `unpark` sets and `park` waits for. `park`
+/// may also return for no reason, so it sits in a loop that checks the data.
+fn park_until_ready() -> u64 {
+    let input = OnceLock::<u64>::new();
+    thread::scope(|scope| {
+        let waiter = scope.spawn(|| {
+            loop {
+                if let Some(&value) = input.get() {
+                    break value * 2;
+                }
+                thread::park(); // returns at once if the unpark came first
+            }
+        });
+        input.set(21).expect("the input is set once");
+        waiter.thread().unpark();
+        waiter.join().unwrap()
+    })
+}
+// ANCHOR_END: park
+
 /// Workers wait for a start signal; then a timed wait, `clear`, and a stop event.
 #[derive(Parser)]
 struct Args {
@@ -180,6 +206,9 @@ fn main() {
         "worker sleeping up to {interval:?} stopped after {rounds} round, {} after set()",
         ms(noticed)
     );
+
+    assert_eq!(park_until_ready(), 42);
+    println!("park/unpark: the waiter returned 42, whichever of park and unpark came first");
     // ANCHOR_END: main
 }
 

@@ -10,6 +10,8 @@ extern crate crossbeam;
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use crossbeam::channel::{self, select};
+use crossbeam::sync::WaitGroup;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -18,17 +20,19 @@ use std::time::Duration;
 /// Several producers, one consumer: std's multi-producer, single-consumer channel.
 fn std_mpsc(producers: u64, messages: u64) -> (usize, u64) {
     let (sender, receiver) = mpsc::channel(); // unbounded: send never blocks
-    for p in 0..producers {
-        let sender = sender.clone();
-        thread::spawn(move || {
-            for i in 0..messages {
-                sender.send(p * messages + i).unwrap();
-            }
-        }); // each clone is dropped when its thread ends
-    }
-    drop(sender); // ours too: the loop below ends when the last sender is gone
-    let received: Vec<u64> = receiver.iter().collect();
-    (received.len(), received.iter().sum())
+    thread::scope(|scope| {
+        for p in 0..producers {
+            let sender = sender.clone();
+            scope.spawn(move || {
+                for i in 0..messages {
+                    sender.send(p * messages + i).unwrap();
+                }
+            }); // each clone is dropped when its thread ends
+        }
+        drop(sender); // ours too: the loop below ends when the last sender is gone
+        let received: Vec<u64> = receiver.iter().collect();
+        (received.len(), received.iter().sum())
+    }) // the scope joins every producer before it returns
 }
 
 /// A bounded channel holds at most `capacity` messages; `try_send` says when it is full.
@@ -114,6 +118,41 @@ fn pipeline(items: u64, workers: usize) -> (u64, u64) {
 }
 // ANCHOR_END: pipeline
 
+// ANCHOR: wait_group
+/// Python's `queue.join()`: wait until every job sent so far has been done,
+/// while the workers keep running for the next batch. Each job carries a
+/// clone of the batch's `WaitGroup`; a worker drops it when the job is done
+/// (`task_done()`), and `wait` returns once every clone is gone.
+fn wait_for_batches(workers: usize) -> Vec<u64> {
+    let (job_tx, job_rx) = channel::unbounded::<(u64, WaitGroup)>();
+    let done = AtomicU64::new(0);
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            let (job_rx, done) = (job_rx.clone(), &done);
+            scope.spawn(move || {
+                for (job, task_done) in job_rx {
+                    done.fetch_add(job, Ordering::Relaxed);
+                    drop(task_done); // this job is finished
+                }
+            });
+        }
+        let mut totals = Vec::new();
+        for batch in [1..=50, 51..=100] {
+            let batch_done = WaitGroup::new();
+            for job in batch {
+                job_tx.send((job, batch_done.clone())).unwrap();
+            }
+            batch_done.wait(); // until every job of the batch has been done
+            // Relaxed is enough: a worker adds before it drops its clone, and
+            // `wait` returns only after the last drop, which it synchronises with.
+            totals.push(done.load(Ordering::Relaxed));
+        }
+        drop(job_tx); // close the channel: the workers' loops end
+        totals
+    })
+}
+// ANCHOR_END: wait_group
+
 /// std's mpsc channels, crossbeam's `select!`, and a three-stage pipeline.
 #[derive(Parser)]
 struct Args {
@@ -130,7 +169,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000,
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     items: u64,
-    /// Threads of the pipeline's middle stage.
+    /// Threads of the pipeline's middle stage, and workers of the WaitGroup part.
     #[arg(long, default_value_t = 2,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=64))]
     workers: usize,
@@ -162,6 +201,13 @@ fn main() {
         "sum of squares"
     );
     println!("pipeline generate -> square ({workers} workers) -> sum: {count} items, sum {sum}");
+
+    let totals = wait_for_batches(workers);
+    assert_eq!(totals, [1275, 5050], "1 + ... + 50, then 1 + ... + 100");
+    println!(
+        "WaitGroup: jobs 1-50 all done (total {}), then 51-100 on the same workers ({})",
+        totals[0], totals[1]
+    );
     // ANCHOR_END: main
 }
 

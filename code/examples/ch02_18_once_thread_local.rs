@@ -16,6 +16,8 @@ use std::time::Duration;
 
 // ANCHOR: once
 /// How many times each initialiser ran: the listing checks "exactly once".
+/// Relaxed is enough: they only count, and they are read after the threads
+/// have been joined, which orders everything the threads did.
 static CONFIG_INITS: AtomicUsize = AtomicUsize::new(0);
 static TABLE_INITS: AtomicUsize = AtomicUsize::new(0);
 
@@ -25,7 +27,7 @@ static CONFIG: OnceLock<String> = OnceLock::new();
 
 fn config() -> &'static str {
     CONFIG.get_or_init(|| {
-        CONFIG_INITS.fetch_add(1, Ordering::SeqCst);
+        CONFIG_INITS.fetch_add(1, Ordering::Relaxed);
         thread::sleep(Duration::from_millis(20)); // a slow start-up: reading a file, say
         String::from("workers = 8")
     })
@@ -33,7 +35,7 @@ fn config() -> &'static str {
 
 /// Computed on first use from a closure fixed at compile time.
 static SQUARES: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    TABLE_INITS.fetch_add(1, Ordering::SeqCst);
+    TABLE_INITS.fetch_add(1, Ordering::Relaxed);
     (0..1000).map(|i| i * i).collect()
 });
 
@@ -56,12 +58,12 @@ fn race_for_initialisation(threads: usize) {
     });
     // Every thread got a reference to the very same value, not a copy.
     assert!(addresses.windows(2).all(|pair| pair[0] == pair[1]));
-    assert_eq!(CONFIG_INITS.load(Ordering::SeqCst), 1);
-    assert_eq!(TABLE_INITS.load(Ordering::SeqCst), 1);
+    assert_eq!(CONFIG_INITS.load(Ordering::Relaxed), 1);
+    assert_eq!(TABLE_INITS.load(Ordering::Relaxed), 1);
     println!(
         "{threads} threads raced: OnceLock initialised {} time, LazyLock {} time, one shared value each",
-        CONFIG_INITS.load(Ordering::SeqCst),
-        TABLE_INITS.load(Ordering::SeqCst)
+        CONFIG_INITS.load(Ordering::Relaxed),
+        TABLE_INITS.load(Ordering::Relaxed)
     );
     // A second `set` is refused: the value can no longer change.
     assert_eq!(

@@ -32,6 +32,7 @@ mod pool {
 
 use event::Event;
 use pool::ThreadPool;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::thread;
@@ -119,6 +120,50 @@ fn try_acquire_and_timeouts_respect_the_permits() {
         );
         drop(held);
         assert_eq!(semaphore.available(), 2);
+    });
+}
+
+/// A timeout too long for an `Instant` means "no timeout", not a panic.
+#[test]
+fn huge_timeouts_wait_without_a_deadline() {
+    with_deadline(|| {
+        let semaphore = s2_permit::Semaphore::new(1);
+        let permit = semaphore.acquire_timeout(Duration::MAX);
+        assert!(permit.is_some());
+        drop(permit);
+        let event = Event::new();
+        event.set();
+        assert!(event.wait_timeout(Duration::MAX));
+    });
+}
+
+/// Queries that panic while they hold a connection give it back: the pool
+/// ends with every connection free, and still answers.
+#[test]
+fn a_panicking_query_returns_its_connection() {
+    with_deadline(|| {
+        let pool = s2_permit::ConnectionPool::new(2);
+        thread::scope(|scope| {
+            for client in 0..THREADS {
+                let pool = &pool;
+                scope.spawn(move || {
+                    for round in 0..100 {
+                        let fails = round % 10 == 0;
+                        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                            let _connection = pool.get();
+                            assert!(!fails, "query {round} of client {client} fails");
+                        }));
+                        assert_eq!(outcome.is_err(), fails);
+                    }
+                });
+            }
+        });
+        assert_eq!(
+            pool.free_connections(),
+            2,
+            "a panicking query kept its connection"
+        );
+        assert_eq!(pool.query(3), 30);
     });
 }
 
