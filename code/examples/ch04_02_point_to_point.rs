@@ -1,6 +1,8 @@
 //! Recipe 4.2: point-to-point communication. Rank 0 sends every other rank a
-//! typed vector and a user struct, each with its own tag; every rank replies
-//! with a struct of its own, and rank 0 takes the replies in arrival order.
+//! typed vector and a user struct, each with its own tag and in an order the
+//! receiver does not know: it probes for any tag and receives what came. Every
+//! rank replies with a struct of its own, and rank 0 takes the replies in
+//! arrival order.
 //!
 //! Run: cargo build -p cookbook --features mpi --example ch04_02_point_to_point
 //!      mpiexec -n 4 target/debug/examples/ch04_02_point_to_point [--len N]
@@ -10,8 +12,10 @@ extern crate mpi;
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
+use mpi::Count;
 use mpi::environment::Universe;
-use mpi::topology::Rank;
+use mpi::point_to_point::MatchedReceiveVec;
+use mpi::topology::{Rank, SimpleCommunicator};
 use mpi::traits::*;
 
 // ANCHOR: types
@@ -81,57 +85,92 @@ fn main() {
 
     let universe = require_ranks(mpi::initialize().expect("MPI is initialised once"), 2);
     let world = universe.world();
-    let (rank, size) = (world.rank(), world.size());
-
-    // ANCHOR: exchange
+    let rank = world.rank();
     let report = if rank == 0 {
-        for worker in 1..size {
-            let process = world.process_at_rank(worker);
-            process.send_with_tag(&numbers_for(worker, len)[..], NUMBERS);
-            process.send_with_tag(&Particle::for_rank(worker), PARTICLE);
-        }
-        // Replies come in whatever order the workers finish: take them from
-        // any process, and let the status say who sent each one.
-        let mut from = Vec::new();
-        for _ in 1..size {
-            let (reply, status) = world.any_process().receive_with_tag::<Reply>(REPLY);
-            let sender = status.source_rank();
-            assert_eq!(reply.from, sender, "a reply names its sender");
-            assert_eq!(reply.sum, numbers_for(sender, len).iter().sum::<i64>());
-            assert_eq!(reply.particle, Particle::for_rank(sender).moved(DT));
-            from.push(sender);
-        }
-        from.sort();
-        format!(
-            "rank 0: sent {len} numbers (tag {NUMBERS}) and a particle (tag {PARTICLE}) \
-             to each of {} ranks; checked the replies from ranks {from:?}\n",
-            size - 1
-        )
+        coordinate(&world, len)
     } else {
-        let root = world.process_at_rank(0);
-        // A vector whose length the receiver does not know: `receive_vec`.
-        let (numbers, status) = root.receive_vec_with_tag::<i64>(NUMBERS);
-        assert_eq!(numbers, numbers_for(rank, len));
-        assert_eq!(status.tag(), NUMBERS);
-        // A value of a known type: `receive` returns it by value.
-        let (particle, _) = root.receive_with_tag::<Particle>(PARTICLE);
-        assert_eq!(particle, Particle::for_rank(rank));
-
-        let reply = Reply {
-            from: rank,
-            sum: numbers.iter().sum(),
-            particle: particle.moved(DT),
-        };
-        root.send_with_tag(&reply, REPLY);
-        format!(
-            "rank {rank}: got {numbers:?} and particle {} at {:?}, sent back sum {} and position {:?}\n",
-            particle.id, particle.position, reply.sum, reply.particle.position
-        )
+        work(&world, rank, len)
     };
-    // ANCHOR_END: exchange
-
     print_in_rank_order(&world, &report);
 }
+
+// ANCHOR: exchange
+/// Rank 0: sends every worker its numbers and a particle, then checks the
+/// replies. Odd ranks get the particle first, even ranks the numbers first.
+fn coordinate(world: &SimpleCommunicator, len: usize) -> String {
+    for worker in 1..world.size() {
+        let process = world.process_at_rank(worker);
+        let numbers = numbers_for(worker, len);
+        if worker % 2 == 1 {
+            process.send_with_tag(&Particle::for_rank(worker), PARTICLE);
+            process.send_with_tag(&numbers[..], NUMBERS);
+        } else {
+            process.send_with_tag(&numbers[..], NUMBERS);
+            process.send_with_tag(&Particle::for_rank(worker), PARTICLE);
+        }
+    }
+    // Replies come in whatever order the workers finish: take them from any
+    // process, and let the status say who sent each one.
+    let mut from = Vec::new();
+    for _ in 1..world.size() {
+        let (reply, status) = world.any_process().receive_with_tag::<Reply>(REPLY);
+        let sender = status.source_rank();
+        assert_eq!(reply.from, sender, "a reply names its sender");
+        assert_eq!(reply.sum, numbers_for(sender, len).iter().sum::<i64>());
+        assert_eq!(reply.particle, Particle::for_rank(sender).moved(DT));
+        from.push(sender);
+    }
+    from.sort();
+    format!(
+        "rank 0: sent {len} numbers (tag {NUMBERS}) and a particle (tag {PARTICLE}) \
+         to each of {} ranks; checked the replies from ranks {from:?}\n",
+        world.size() - 1
+    )
+}
+// ANCHOR_END: exchange
+
+// ANCHOR: probe
+/// A worker: does not know which message comes first, so it probes for the
+/// next one with any tag, and the status says what it is and how long.
+fn work(world: &SimpleCommunicator, rank: Rank, len: usize) -> String {
+    let root = world.process_at_rank(0);
+    let (mut numbers, mut particle, mut order) = (Vec::new(), None, Vec::new());
+    for _ in 0..2 {
+        // MPI_Mprobe with MPI_ANY_TAG: waits for a message and claims it.
+        let (message, status) = root.matched_probe();
+        match status.tag() {
+            NUMBERS => {
+                // A vector whose length the receiver learns from the status.
+                let count = status.count(i64::equivalent_datatype());
+                (numbers, _) = (message, status).matched_receive_vec::<i64>();
+                assert_eq!(numbers.len() as Count, count);
+            }
+            PARTICLE => {
+                // One value: check it is one whole Particle before taking it.
+                assert_eq!(status.count(Particle::equivalent_datatype()), 1);
+                particle = Some(message.matched_receive::<Particle>().0);
+            }
+            tag => panic!("rank {rank}: unexpected tag {tag}"),
+        }
+        order.push(status.tag());
+    }
+    let particle = particle.expect("a particle arrived");
+    assert_eq!(numbers, numbers_for(rank, len));
+    assert_eq!(particle, Particle::for_rank(rank));
+
+    let reply = Reply {
+        from: rank,
+        sum: numbers.iter().sum(),
+        particle: particle.moved(DT),
+    };
+    root.send_with_tag(&reply, REPLY);
+    format!(
+        "rank {rank}: tags in order {order:?}: got {numbers:?} and particle {} at {:?}, \
+         sent back sum {} and position {:?}\n",
+        particle.id, particle.position, reply.sum, reply.particle.position
+    )
+}
+// ANCHOR_END: probe
 
 /// Prints `text` from every rank of `world`, rank 0's first, then rank 1's, ...
 /// Every rank must call it (it is a collective operation in all but name).

@@ -1,6 +1,7 @@
 //! Recipe 4.8: reduction. Each rank works on its block of 1..=N; MPI combines
 //! the partial results with a built-in operation (sum, max) or one of ours
-//! (the best-scoring item), and every result is checked against a serial run.
+//! (the best-scoring item), and a scan gives each rank the running total up to
+//! its block. Every result is checked against a serial run.
 //!
 //! Run: cargo build -p cookbook --features mpi --example ch04_08_reduction
 //!      mpiexec -n 4 target/debug/examples/ch04_08_reduction [--n N]
@@ -116,6 +117,16 @@ fn main() {
     world.all_reduce_into(&local_best, &mut best, &best_op);
     // ANCHOR_END: user_op
 
+    // ANCHOR: scan
+    // scan: rank r receives the sum over ranks 0..=r, the running total of
+    // the blocks so far, which is the sum of 1..=(the end of its own block).
+    // exclusive_scan_into would leave out rank r's own value.
+    let mut prefix = 0u64;
+    world.scan_into(&local_sum, &mut prefix, SystemOperation::sum());
+    let end = *mine.end(); // start - 1 when the block is empty
+    assert_eq!(prefix, end * (end + 1) / 2, "rank {rank}: prefix sum");
+    // ANCHOR_END: scan
+
     // ANCHOR: check
     // Each rank checks its results against a serial computation of its own.
     let serial_max = (1..=n).map(score).max().expect("n >= 1");
@@ -140,7 +151,7 @@ fn main() {
         &world,
         &format!(
             "{summary}rank {rank}: items {mine:?}, local max {local_max}, global max {max}, \
-             best item {} (score {}), global best item {}\n",
+             best item {} (score {}), global best item {}, prefix sum {prefix}\n",
             local_best.item, local_best.score, best.item
         ),
     );

@@ -1,6 +1,7 @@
 //! Recipe 4.9: virtual topologies. The ranks are arranged as a 2-D periodic
 //! grid (a torus); each finds its coordinates and its four neighbours with
-//! `shift`, trades coordinates with them, and sums over its grid row.
+//! `shift`, trades coordinates with them, and sums over its grid row; a split
+//! by colour groups the ranks by parity, a grouping no grid gives.
 //!
 //! Run: cargo build -p cookbook --features mpi --example ch04_09_topology
 //!      mpiexec -n 4 target/debug/examples/ch04_09_topology
@@ -13,7 +14,7 @@ use mpi::Count;
 use mpi::collective::SystemOperation;
 use mpi::environment::Universe;
 use mpi::point_to_point::send_receive_into_with_tags;
-use mpi::topology::CartesianCommunicator;
+use mpi::topology::{CartesianCommunicator, Color};
 use mpi::traits::*;
 
 // ANCHOR: dims
@@ -121,6 +122,25 @@ fn main() {
         row.size()
     );
     // ANCHOR_END: subgroup
+
+    // ANCHOR: split
+    // Any grouping, grid or not: MPI_Comm_split puts the ranks that pass the
+    // same colour into one communicator, numbered in the order of their keys
+    // (here their world ranks). Even ranks in one, odd ranks in the other.
+    let parity = rank % 2;
+    let same_parity = world
+        .split_by_color_with_key(Color::with_value(parity), rank)
+        .expect("every rank passed a colour");
+    let mut parity_sum = 0;
+    same_parity.all_reduce_into(&rank, &mut parity_sum, SystemOperation::sum());
+    assert_eq!(same_parity.rank(), rank / 2, "numbered by key");
+    assert_eq!(parity_sum, (parity..size).step_by(2).sum::<Count>());
+    report += &format!(
+        "  split by parity: rank {} of {} in its group, whose ranks sum to {parity_sum}\n",
+        same_parity.rank(),
+        same_parity.size()
+    );
+    // ANCHOR_END: split
 
     print_in_rank_order(&world, &report);
 }

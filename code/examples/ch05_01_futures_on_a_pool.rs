@@ -1,7 +1,8 @@
 //! Recipe 5.1: futures on a pool. One CPU-bound job, cut into pieces, run
 //! sequentially, on a pool of threads and on a pool of worker processes (this
 //! same program, started again in its worker role); the pools hand back each
-//! piece's result as soon as it is done, in whatever order that happens.
+//! piece's result as soon as it is done, in whatever order that happens, and
+//! an ordered map over the thread pool hands them back in piece order.
 //!
 //! Run: cargo run -p cookbook --example ch05_01_futures_on_a_pool [-- --below 1500000 --jobs 16 --workers 4 --runs 3]
 //! Worker role (started by the program itself): --worker START..END
@@ -12,6 +13,7 @@ extern crate tokio;
 
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
+use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
@@ -43,6 +45,14 @@ fn on_thread_pool(pool: &rayon::ThreadPool, pieces: &[Range<u32>]) -> Vec<u64> {
 }
 // ANCHOR_END: threads
 
+// ANCHOR: map
+/// Like `Executor.map`: the results come back in the order of the pieces,
+/// whatever order the pool finishes them in, so no piece number is needed.
+fn map_on_thread_pool(pool: &rayon::ThreadPool, pieces: &[Range<u32>]) -> Vec<u64> {
+    pool.install(|| pieces.par_iter().cloned().map(count_primes).collect())
+}
+// ANCHOR_END: map
+
 // ANCHOR: processes
 /// A pool of at most `workers` processes at a time, each this program started
 /// again with `--worker START..END`. Each child is a future (`output()`); the
@@ -56,6 +66,9 @@ async fn on_process_pool(workers: usize, pieces: &[Range<u32>]) -> Vec<u64> {
         let slot = Arc::clone(&slots).acquire_owned();
         let mut child = Command::new(&program);
         child.args(["--worker", &format!("{}..{}", piece.start, piece.end)]);
+        // If this task is dropped (the pool is abandoned after a failure, or
+        // main panics), its child is killed rather than left running.
+        child.kill_on_drop(true);
         running.spawn(async move {
             let _slot = slot.await.expect("the semaphore is never closed");
             let output = child.output().await.expect("start a worker process");
@@ -141,15 +154,17 @@ fn main() {
         pieces.iter().cloned().map(count_primes).collect::<Vec<_>>()
     });
     let (threaded, thread_time) = median_time(runs, || on_thread_pool(&threads, &pieces));
+    let (mapped, map_time) = median_time(runs, || map_on_thread_pool(&threads, &pieces));
     let (processes, process_time) =
         median_time(runs, || runtime.block_on(on_process_pool(workers, &pieces)));
 
     // Same counts for every piece, not just the same total.
     assert_eq!(threaded, sequential, "thread pool disagrees");
+    assert_eq!(mapped, sequential, "ordered map disagrees");
     assert_eq!(processes, sequential, "process pool disagrees");
     let total: u64 = sequential.iter().sum();
     println!(
-        "primes below {below} in {} pieces: {total} (all three agree, piece by piece)",
+        "primes below {below} in {} pieces: {total} (all four agree, piece by piece)",
         pieces.len()
     );
     println!("sequential:            {}", ms(sequential_time));
@@ -157,6 +172,11 @@ fn main() {
         "thread pool ({workers}):       {}  speedup {}",
         ms(thread_time),
         speedup(sequential_time, thread_time)
+    );
+    println!(
+        "thread pool map ({workers}):   {}  speedup {}",
+        ms(map_time),
+        speedup(sequential_time, map_time)
     );
     println!(
         "process pool ({workers}):      {}  speedup {}",

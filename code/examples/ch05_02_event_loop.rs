@@ -1,6 +1,6 @@
 // Recipe 5.2: the event loop. Scheduling work for later on a tokio runtime,
-// the way asyncio's `loop.call_later`, `loop.call_at` and a periodic callback
-// do it; the same schedule of delayed and periodic callbacks run on a
+// the way asyncio's `loop.call_soon`, `loop.call_later`, `loop.call_at` and a
+// periodic callback do it; the same schedule of callbacks run on a
 // current-thread runtime (one thread, like asyncio's loop) and on a
 // multi-thread runtime (a pool of worker threads).
 //
@@ -21,6 +21,7 @@ use clap::builder::RangedU64ValueParser;
 use std::time::Duration;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio::time::{self, Instant, MissedTickBehavior};
 
 /// One callback that ran: its name, the delay it asked for, when it ran
@@ -32,6 +33,19 @@ pub struct Fired {
     pub at: Duration,
     pub thread: String,
 }
+
+// ANCHOR: call_soon
+/// Runs `callback` at the loop's next turn, like `loop.call_soon(callback)`:
+/// a task with no timer, queued behind the tasks that are ready already. On a
+/// current-thread runtime it cannot start before the caller reaches an `.await`.
+pub fn call_soon<T, F>(callback: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::spawn(async move { callback() })
+}
+// ANCHOR_END: call_soon
 
 // ANCHOR: call_later
 /// Runs each `(delay, name)` callback once, `delay` after the call, each in a
@@ -95,18 +109,29 @@ pub async fn every(period: Duration, ticks: usize) -> Vec<Duration> {
 // ANCHOR_END: every
 
 // ANCHOR: schedule
-/// What the loop does on either runtime: three callbacks submitted out of
-/// order, one at an absolute deadline, and a periodic tick.
-async fn schedule(period: Duration, ticks: usize) -> (Vec<Fired>, Fired, Vec<Duration>) {
+/// What the loop does on either runtime: one callback as soon as possible,
+/// three submitted out of order, one at an absolute deadline, and a periodic
+/// tick. Returns the callbacks that ran and the times of the ticks.
+async fn schedule(period: Duration, ticks: usize) -> (Vec<Fired>, Vec<Duration>) {
     let ms = Duration::from_millis;
     let later = [(ms(60), "c"), (ms(20), "a"), (ms(40), "b")];
-    let start = tokio::time::Instant::now();
-    // join! polls all three in this task: they wait at the same time.
-    tokio::join!(
+    let start = Instant::now();
+    let soon = call_soon(move || Fired {
+        name: "soon",
+        asked: Duration::ZERO,
+        at: start.elapsed(),
+        thread: current_thread_name(),
+    });
+    // join! polls all four in this task: they wait at the same time.
+    let (mut fired, at, soon, ticks) = tokio::join!(
         call_later(&later),
         call_at(start, start + ms(50), "at 50 ms"),
+        soon,
         every(period, ticks),
-    )
+    );
+    fired.push(at);
+    fired.push(soon.expect("the call_soon task panicked"));
+    (fired, ticks)
 }
 // ANCHOR_END: schedule
 
@@ -131,10 +156,9 @@ fn multi_thread_runtime() -> Runtime {
 // ANCHOR_END: runtimes
 
 fn report(title: &str, runtime: &Runtime, period: Duration, ticks: usize) {
-    let (mut fired, at, tick_times) = runtime.block_on(schedule(period, ticks));
+    let (mut fired, tick_times) = runtime.block_on(schedule(period, ticks));
     println!("{title}");
     // A timer never fires early; printed in the order of the delays asked for.
-    fired.push(at);
     fired.sort_by_key(|f| f.asked);
     for callback in &fired {
         assert!(

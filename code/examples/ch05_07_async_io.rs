@@ -26,24 +26,31 @@ const ACCEPT_BACKLOG: u32 = 1024;
 const DEADLINE: Duration = Duration::from_secs(10);
 
 // ANCHOR: server
-/// Accepts connections until `shutdown` fires, one task per connection, then
-/// waits for the connections still open. Returns (connections, bytes echoed).
+/// Accepts connections until `shutdown` fires, one task per connection, and
+/// collects each connection's task as soon as it finishes; then waits for the
+/// connections still open. Returns (connections, bytes echoed).
 async fn serve(
     listener: TcpListener,
     mut shutdown: oneshot::Receiver<()>,
 ) -> io::Result<(usize, u64)> {
     let mut connections = JoinSet::new();
+    let (mut served, mut echoed) = (0, 0);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, _peer) = accepted?;
                 connections.spawn(echo(stream));
             }
+            // A JoinSet keeps a finished task until it is joined: without
+            // this branch a long-running server would hold one per client.
+            Some(finished) = connections.join_next(), if !connections.is_empty() => {
+                echoed += finished.expect("an echo task panicked")?;
+                served += 1;
+            }
             _ = &mut shutdown => break,
         }
     }
     drop(listener); // stop accepting: new connections are now refused
-    let (mut served, mut echoed) = (0, 0);
     while let Some(finished) = connections.join_next().await {
         echoed += finished.expect("an echo task panicked")?;
         served += 1;
@@ -144,6 +151,18 @@ fn main() {
         connections,
         bytes: len,
     } = parse_args();
+    // Each connection is two sockets in this process (the client's end and
+    // the server's), and the runtime and the standard streams hold a few more
+    // files: check the limit first rather than fail halfway through.
+    let needed = 2 * connections as u64 + 16;
+    if let Some(limit) = open_files_limit()
+        && needed > limit
+    {
+        exit_with(&format!(
+            "{connections} connections need about {needed} open files, and this process \
+             may open {limit}: lower --connections or raise `ulimit -n`"
+        ));
+    }
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -157,7 +176,9 @@ fn main() {
     let elapsed = start.elapsed();
     let (done, checked, served, echoed) = match outcome {
         Ok(Ok(counts)) => counts,
-        // "Too many open files", most likely: each connection is two sockets.
+        // Still possible if something else holds files: each connection is
+        // two sockets, and the first failure may show up as a reset or refused
+        // connection on the other end.
         Ok(Err(e)) => exit_with(&format!(
             "{e} ({connections} connections hold {} sockets; see `ulimit -n`)",
             2 * connections
@@ -182,6 +203,15 @@ fn main() {
 /// measurement (which varies) from a count (which must not).
 fn ms(duration: Duration) -> String {
     format!("{:.3} ms", duration.as_secs_f64() * 1e3)
+}
+
+/// The most files this process may open: the soft `RLIMIT_NOFILE`, which
+/// `ulimit -n` sets, read from /proc on Linux; `None` elsewhere or unlimited.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    // "Max open files    1024    1048576    files": the soft limit comes first.
+    line.split_whitespace().nth(3)?.parse().ok()
 }
 
 /// A failure at run time: one line, exit status 1.

@@ -20,6 +20,9 @@ use tokio::task::JoinSet;
 // ANCHOR: gauge
 /// A level that goes up and down, remembering the highest it has been. Signed:
 /// on a multi-thread runtime a `down` can land before its matching `up`.
+/// Relaxed is enough: each counter is one atomic, whose read-modify-writes
+/// are never lost whatever the ordering, and the levels are statistics that
+/// guard no other memory (the runtime's join makes them visible to `most`).
 #[derive(Default)]
 struct Gauge {
     now: AtomicIsize,
@@ -28,14 +31,39 @@ struct Gauge {
 
 impl Gauge {
     fn up(&self) {
-        let level = self.now.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most.fetch_max(level, Ordering::SeqCst);
+        let level = self.now.fetch_add(1, Ordering::Relaxed) + 1;
+        self.most.fetch_max(level, Ordering::Relaxed);
     }
     fn down(&self) {
-        self.now.fetch_sub(1, Ordering::SeqCst);
+        self.now.fetch_sub(1, Ordering::Relaxed);
+    }
+    /// Sets the level to `level` (for a count kept elsewhere, such as the
+    /// length of a `JoinSet`).
+    fn set(&self, level: usize) {
+        let level = isize::try_from(level).unwrap_or(isize::MAX);
+        self.now.store(level, Ordering::Relaxed);
+        self.most.fetch_max(level, Ordering::Relaxed);
     }
     fn most(&self) -> usize {
-        self.most.load(Ordering::SeqCst).max(0) as usize
+        self.most.load(Ordering::Relaxed).max(0) as usize
+    }
+}
+
+/// The highest each gauge went: items queued in the channel, items being
+/// worked on, and tasks kept by the consumer's `JoinSet`.
+struct Maxima {
+    queue: usize,
+    in_flight: usize,
+    kept: usize,
+}
+
+impl Maxima {
+    fn of(queue: &Gauge, in_flight: &Gauge, kept: &Gauge) -> Maxima {
+        Maxima {
+            queue: queue.most(),
+            in_flight: in_flight.most(),
+            kept: kept.most(),
+        }
     }
 }
 // ANCHOR_END: gauge
@@ -52,11 +80,12 @@ async fn process(item: u64, in_flight: &Gauge) -> u64 {
 
 // ANCHOR: bounded
 /// Producer -> channel of `capacity` -> consumer, which starts a task per item
-/// but only while it holds one of `limit` permits. Returns (sum of results,
-/// longest queue, most items in flight).
-async fn bounded(items: u64, capacity: usize, limit: usize) -> (u64, usize, usize) {
+/// but only while it holds one of `limit` permits, and reaps finished tasks as
+/// it goes. Returns the sum of the results and the three gauges' maxima.
+async fn bounded(items: u64, capacity: usize, limit: usize) -> (u64, Maxima) {
     let queue = Arc::new(Gauge::default());
     let in_flight = Arc::new(Gauge::default());
+    let kept = Gauge::default(); // tasks the JoinSet holds, finished or not
     let (sender, mut receiver) = mpsc::channel(capacity);
 
     let producer = tokio::spawn({
@@ -72,30 +101,40 @@ async fn bounded(items: u64, capacity: usize, limit: usize) -> (u64, usize, usiz
 
     let permits = Arc::new(Semaphore::new(limit));
     let mut running = JoinSet::new();
+    let mut sum = 0;
     while let Some(item) = receiver.recv().await {
         queue.down();
         // Waits here while `limit` items are in flight, so it stops taking
         // items off the channel, which fills up and holds the producer back.
         let permit = Arc::clone(&permits).acquire_owned().await.expect("open");
+        // A JoinSet keeps each finished task (its output, its allocation)
+        // until it is joined: reap those now, or the set grows with `items`.
+        while let Some(done) = running.try_join_next() {
+            sum += done.expect("a worker panicked");
+        }
         let in_flight = Arc::clone(&in_flight);
         running.spawn(async move {
             let result = process(item, &in_flight).await;
             drop(permit); // the next item may start
             result
         });
+        kept.set(running.len());
     }
     producer.await.expect("the producer panicked");
-    let sum = running.join_all().await.into_iter().sum();
-    (sum, queue.most(), in_flight.most())
+    while let Some(done) = running.join_next().await {
+        sum += done.expect("a worker panicked");
+    }
+    (sum, Maxima::of(&queue, &in_flight, &kept))
 }
 // ANCHOR_END: bounded
 
 // ANCHOR: unbounded
 /// The same pipeline with no bounds: the producer never waits, and the
-/// consumer starts everything it receives.
-async fn unbounded(items: u64) -> (u64, usize, usize) {
+/// consumer starts everything it receives (and reaps the same way).
+async fn unbounded(items: u64) -> (u64, Maxima) {
     let queue = Arc::new(Gauge::default());
     let in_flight = Arc::new(Gauge::default());
+    let kept = Gauge::default();
     let (sender, mut receiver) = mpsc::unbounded_channel();
     let producer = tokio::spawn({
         let queue = Arc::clone(&queue);
@@ -107,14 +146,21 @@ async fn unbounded(items: u64) -> (u64, usize, usize) {
         }
     });
     let mut running = JoinSet::new();
+    let mut sum = 0;
     while let Some(item) = receiver.recv().await {
         queue.down();
+        while let Some(done) = running.try_join_next() {
+            sum += done.expect("a worker panicked");
+        }
         let in_flight = Arc::clone(&in_flight);
         running.spawn(async move { process(item, &in_flight).await });
+        kept.set(running.len());
     }
     producer.await.expect("the producer panicked");
-    let sum = running.join_all().await.into_iter().sum();
-    (sum, queue.most(), in_flight.most())
+    while let Some(done) = running.join_next().await {
+        sum += done.expect("a worker panicked");
+    }
+    (sum, Maxima::of(&queue, &in_flight, &kept))
 }
 // ANCHOR_END: unbounded
 
@@ -151,17 +197,26 @@ fn main() {
 
     // ANCHOR: main
     let expected: u64 = (0..items).map(|item| item * 2).sum();
-    let (sum, longest_queue, most_in_flight) = runtime.block_on(bounded(items, capacity, limit));
+    let (sum, most) = runtime.block_on(bounded(items, capacity, limit));
     assert_eq!(sum, expected, "every item processed once");
-    assert!(longest_queue <= capacity, "queue above its capacity");
-    assert!(most_in_flight <= limit, "more than {limit} items in flight");
+    assert!(most.queue <= capacity, "queue above its capacity");
+    assert!(most.in_flight <= limit, "more than {limit} items in flight");
+    // Finished tasks are reaped before each new one starts, so the JoinSet
+    // never holds more than the tasks that hold permits.
+    assert!(most.kept <= limit, "the JoinSet kept {} tasks", most.kept);
     println!("{items} items, channel capacity {capacity}, semaphore {limit} permits:");
-    println!("  longest queue {longest_queue}, most in flight {most_in_flight}, sum {sum}");
+    println!(
+        "  longest queue {}, most in flight {}, most tasks kept {}, sum {sum}",
+        most.queue, most.in_flight, most.kept
+    );
 
-    let (sum, longest_queue, most_in_flight) = runtime.block_on(unbounded(items));
+    let (sum, most) = runtime.block_on(unbounded(items));
     assert_eq!(sum, expected);
     println!("{items} items, unbounded channel, no semaphore:");
-    println!("  longest queue {longest_queue}, most in flight {most_in_flight}, sum {sum}");
+    println!(
+        "  longest queue {}, most in flight {}, most tasks kept {}, sum {sum}",
+        most.queue, most.in_flight, most.kept
+    );
     // ANCHOR_END: main
 }
 

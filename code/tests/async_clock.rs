@@ -1,6 +1,10 @@
-//! Recipe 5.2's scheduling functions on tokio's paused test clock: time only
-//! moves when every task is waiting on a timer, and then jumps straight to the
-//! next deadline. So these tests check exact virtual times and take no real time.
+//! Recipe 5.2's scheduling functions on tokio's paused test clock. A paused
+//! clock moves only when the runtime has nothing to do, and then jumps
+//! straight to the next timer deadline, whatever the tasks are waiting for: a
+//! timer, but also a socket or a channel that something outside the runtime
+//! will feed. So these tests check exact virtual times and take no real time,
+//! and the last two show the trap: a timeout that fires at once while real
+//! I/O is still on its way.
 //!
 //! The functions are the listing's own, included whole: what a reader copies
 //! from the page is what these tests check.
@@ -11,9 +15,12 @@ mod listing {
     include!("../examples/ch05_02_event_loop.rs");
 }
 
-use listing::{call_at, call_later, every};
+use listing::{call_at, call_later, call_soon, every};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::time::Instant;
+use tokio::io::AsyncReadExt;
+use tokio::time::{Instant, error::Elapsed};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -73,3 +80,62 @@ async fn call_later_and_every_interleave_by_virtual_time() {
     assert_eq!(fired[1].at, 25 * MS);
     assert_eq!(start.elapsed(), 25 * MS);
 }
+// ANCHOR_END: paused
+
+#[tokio::test(start_paused = true)]
+async fn call_soon_runs_callbacks_in_order_once_the_caller_awaits() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let log = |name: &'static str| {
+        let order = Arc::clone(&order);
+        move || order.lock().unwrap().push(name)
+    };
+    let first = call_soon(log("first"));
+    let second = call_soon(log("second"));
+    // The test runtime has one thread, and this task still holds it.
+    log("caller")();
+    second.await.unwrap();
+    first.await.unwrap();
+    assert_eq!(*order.lock().unwrap(), ["caller", "first", "second"]);
+}
+
+// ANCHOR: trap
+/// Connects to a peer on a plain thread that answers after 50 ms of real
+/// time, and reads its answer under a 5 s `timeout`. Returns the outcome and
+/// how much time passed on tokio's clock and on the real one.
+async fn read_reply_within_5_s() -> (Result<usize, Elapsed>, Duration, Duration) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = stream.write_all(b"pong"); // the reader may have gone
+    });
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let (virtual_start, real_start) = (Instant::now(), std::time::Instant::now());
+    let mut reply = [0; 4];
+    let outcome = tokio::time::timeout(5000 * MS, stream.read(&mut reply)).await;
+    let elapsed = (virtual_start.elapsed(), real_start.elapsed());
+    drop(stream);
+    peer.join().unwrap();
+    (outcome.map(|read| read.unwrap()), elapsed.0, elapsed.1)
+}
+
+/// The trap: while the read waits for the socket, the runtime has nothing to
+/// do, so the paused clock jumps to the next deadline, the timeout's. It
+/// fires at once, 5 virtual seconds later, though the reply is 50 ms away.
+#[tokio::test(start_paused = true)]
+async fn a_paused_clock_fires_a_timeout_while_real_io_is_pending() {
+    let (outcome, on_tokio_clock, on_real_clock) = read_reply_within_5_s().await;
+    assert!(outcome.is_err(), "the timeout fired before the reply came");
+    assert_eq!(on_tokio_clock, 5000 * MS);
+    assert!(on_real_clock < 1000 * MS, "and it took no real time");
+}
+
+/// The same read on the real clock gets its reply.
+#[tokio::test]
+async fn the_real_clock_waits_for_the_reply() {
+    let (outcome, on_tokio_clock, _) = read_reply_within_5_s().await;
+    assert_eq!(outcome, Ok(4), "the reply arrived in time");
+    assert!(on_tokio_clock < 5000 * MS);
+}
+// ANCHOR_END: trap

@@ -227,6 +227,25 @@ fn ch05_options_at_their_extremes() {
     }
 }
 
+/// Recipe 5.7 under a low limit on open files (`ulimit -n 256`, macOS's
+/// default): it must refuse to start, in one line, rather than fail halfway.
+#[test]
+fn ch05_07_async_io_checks_the_open_files_limit() {
+    let binary = support::example_binary("ch05_07_async_io");
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -n 256 && exec "$0""#)
+        .arg(&binary);
+    let run = support::run_with_timeout(command, support::TIMEOUT);
+    support::expect_error(
+        "ch05_07_async_io under ulimit -n 256",
+        &run,
+        1,
+        "open files",
+    );
+}
+
 /// Recipe 2.19's Python half: the same two jobs on Python threads. The table
 /// must keep the shape the book shows; times and speedups are masked (on a
 /// CPython with the GIL the CPU-bound speedup stays near 1 at every thread count).

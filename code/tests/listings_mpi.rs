@@ -217,6 +217,66 @@ fn every_mpi_listing_rejects_bad_input_with_one_line_and_exit_2() {
     }
 }
 
+/// Chapter 4's numeric options at their extremes. Out of range (0 where the
+/// range starts at 1, one past the maximum, a number too big for any integer):
+/// one `error:` line from rank 0 and exit status 2 from the job. In range, the
+/// cheap extremes must run at 4 ranks and pass their own checks (4.8 with one
+/// item leaves three ranks with empty blocks; 4.10 with one point per rank).
+/// The slowest maximum, `--points 2000000 --steps 500` in 4.10 (about 5 s),
+/// was run by hand.
+#[test]
+fn ch04_options_at_their_extremes() {
+    const HUGE: &str = "99999999999999999999999";
+    let refused: &[(&str, &str, &[&str])] = &[
+        ("ch04_02_point_to_point", "--len", &["0", "100001", HUGE]),
+        ("ch04_03_deadlock", "--len", &["0", "100001", HUGE]),
+        ("ch04_03_deadlock", "--variant", &["both"]),
+        ("ch04_04_broadcast", "--len", &["0", "1000001", HUGE]),
+        ("ch04_05_scatter", "--chunk", &["0", "10001", HUGE]),
+        ("ch04_05_scatter", "--len", &["0", "100001", HUGE]),
+        ("ch04_06_gather", "--n", &["0", "1000001", HUGE]),
+        ("ch04_08_reduction", "--n", &["0", "100000001", HUGE]),
+        ("ch04_10_heat", "--points", &["0", "2000001", HUGE]),
+        ("ch04_10_heat", "--steps", &["0", "501", HUGE]),
+    ];
+    for (name, option, values) in refused {
+        for value in *values {
+            let run = mpiexec(1, name, &[option, value]);
+            let lines: Vec<&str> = run.stderr.lines().collect();
+            assert!(
+                run.code() == Some(2)
+                    && lines.len() == 1
+                    && lines[0].starts_with("error: ")
+                    && lines[0].contains(option),
+                "{name} {option} {value}: expected one 'error: ...{option}...' line and exit 2, \
+                 got {:?}:\n{}",
+                run.status,
+                run.stderr
+            );
+        }
+    }
+    let accepted: &[(&str, &[&str])] = &[
+        ("ch04_02_point_to_point", &["--len", "100000"]),
+        ("ch04_03_deadlock", &["--len", "100000"]),
+        ("ch04_04_broadcast", &["--len", "1000000"]),
+        ("ch04_05_scatter", &["--chunk", "10000", "--len", "100000"]),
+        ("ch04_05_scatter", &["--chunk", "1", "--len", "1"]),
+        ("ch04_06_gather", &["--n", "1000000"]),
+        ("ch04_06_gather", &["--n", "1"]),
+        ("ch04_08_reduction", &["--n", "1"]),
+        ("ch04_10_heat", &["--points", "4", "--steps", "1"]),
+    ];
+    for (name, args) in accepted {
+        let run = mpiexec(BOOK_RANKS, name, args);
+        assert!(
+            !run.timed_out && run.success(),
+            "{name} {args:?} at {BOOK_RANKS} ranks failed ({:?}):\n{}",
+            run.status,
+            run.stderr
+        );
+    }
+}
+
 /// Recipe 4.11: the 4.1 listing on two "hosts", two names for this machine;
 /// MPICH's launcher treats them as two hosts and starts a proxy for each. The
 /// output the page shows is captured here.

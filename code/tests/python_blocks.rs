@@ -178,10 +178,13 @@ fn every_python_block_compiles_and_the_runnable_ones_run() {
                 continue;
             };
             let mut command = Command::new("mpiexec");
+            // `-m mpi4py` aborts the whole job when one rank raises (a failed
+            // assert), instead of leaving the other ranks waiting for it.
             command
                 .args(["-n", "4", "-genv", "LD_LIBRARY_PATH"])
                 .arg(libraries)
                 .arg(python())
+                .args(["-m", "mpi4py"])
                 .arg(&file);
             command
         } else {
