@@ -24,6 +24,7 @@ use tarpc::context;
 // types and the transport on one serde, whatever else the program links.
 use tarpc::serde::{Deserialize, Serialize};
 use tarpc::serde_transport::tcp;
+use tarpc::server::incoming::Incoming;
 use tarpc::server::{BaseChannel, Channel};
 use tarpc::tokio_serde::formats::Json;
 
@@ -35,6 +36,9 @@ const MAX_BELOW: u32 = 10_000_000;
 const MAX_BUDGET: Duration = Duration::from_secs(10);
 /// The largest `--deadline-ms`: one hour (the servers cap it at `MAX_BUDGET` anyway).
 const MAX_DEADLINE_MS: u64 = 3_600_000;
+/// The most calls one connection may have in progress at once; tarpc answers
+/// any more at once with an error, instead of starting a task for each.
+const MAX_IN_FLIGHT: usize = 8;
 
 // ANCHOR: types
 /// One hop of a call: which server, and how much of the deadline it had left.
@@ -161,6 +165,9 @@ async fn run_server(name: String, next: Option<SocketAddr>) -> io::Result<()> {
     let serve = listener
         .filter_map(|connection| future::ready(connection.ok()))
         .map(BaseChannel::with_defaults)
+        // Without a cap, one connection could start any number of calls,
+        // each a task (and, at C, a blocking thread) of this server.
+        .max_concurrent_requests_per_channel(MAX_IN_FLIGHT)
         .for_each_concurrent(None, |channel| {
             let link = link.clone();
             channel.execute(link.serve()).for_each(|request| async {
@@ -359,15 +366,46 @@ async fn calls(a: SocketAddr, below: u32, limit: Duration) -> io::Result<()> {
 
     // Call 3: the chain still serves after a call that was given up.
     let again = client
-        .primes_below(deadline_in(limit), trace, below, 0)
+        .primes_below(deadline_in(limit), trace.clone(), below, 0)
         .await
         .map_err(io::Error::other)?
         .map_err(io::Error::other)?;
     assert_eq!(again.primes, local);
     println!("call 3: the chain still answers: {} primes", again.primes);
+    calls_too_many(&client, trace).await;
     Ok(())
 }
 // ANCHOR_END: too_late
+
+// ANCHOR: too_many
+/// Calls 4: one more call at once than a connection may have in progress.
+/// Each waits 300 ms at C, so the first MAX_IN_FLIGHT are still running when
+/// the last arrives at A, which refuses it at once.
+async fn calls_too_many(client: &ChainClient, trace: Vec<Hop>) {
+    let limit = Duration::from_secs(5);
+    let calls = (0..=MAX_IN_FLIGHT)
+        .map(|_| client.primes_below(deadline_in(limit), trace.clone(), 1000, 300));
+    let outcomes = future::join_all(calls).await;
+    let refused: Vec<String> = outcomes
+        .iter()
+        .filter_map(|outcome| match outcome {
+            Err(RpcError::Server(refusal)) => Some(refusal.detail.clone()),
+            _ => None,
+        })
+        .collect();
+    let answered = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+    assert_eq!(
+        (answered, refused.len()),
+        (MAX_IN_FLIGHT, 1),
+        "{outcomes:?}"
+    );
+    println!(
+        "calls 4: {} at once on one connection: {answered} answered, 1 refused: {}",
+        outcomes.len(),
+        refused[0]
+    );
+}
+// ANCHOR_END: too_many
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
 enum Role {

@@ -30,8 +30,12 @@ use std::time::Duration;
 const QUEUE: &str = "cookbook-word-count";
 /// Larger chunks are refused: a message should stay well below Redis's limits.
 const MAX_CHUNK_BYTES: usize = 1 << 20;
+/// The most a reduce task's counts may weigh, as JSON: the shuffle of a big
+/// text into few partitions is refused, not sent.
+const MAX_REDUCE_BYTES: usize = 4 << 20;
 /// Limits on what a message or an option may ask for.
 const MAX_PARTITIONS: usize = 1024;
+const MAX_CHUNKS: usize = 10_000;
 
 type Counts = BTreeMap<String, u64>;
 
@@ -51,6 +55,35 @@ enum Done {
     Reduced(Counts),
 }
 
+async fn run_job(job: Job) -> Result<Done, BoxDynError> {
+    Ok(match job {
+        Job::Map { text, partitions } => {
+            if !(1..=MAX_PARTITIONS).contains(&partitions) || text.len() > MAX_CHUNK_BYTES {
+                return Err("a map task over the limits".into());
+            }
+            let mut parts = vec![Counts::new(); partitions];
+            for word in words(&text) {
+                *parts[partition_of(&word, partitions)]
+                    .entry(word)
+                    .or_default() += 1;
+            }
+            Done::Mapped(parts)
+        }
+        Job::Reduce { parts } => {
+            if parts.len() > MAX_CHUNKS || json_size(&parts) > MAX_REDUCE_BYTES {
+                return Err("a reduce task over the limits".into());
+            }
+            let mut merged = Counts::new();
+            for (word, count) in parts.into_iter().flatten() {
+                *merged.entry(word).or_default() += count;
+            }
+            Done::Reduced(merged)
+        }
+    })
+}
+// ANCHOR_END: tasks
+
+// ANCHOR: words
 /// Words are runs of letters and apostrophes, lower-cased.
 fn words(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split(|c: char| !(c.is_alphabetic() || c == '\''))
@@ -68,30 +101,18 @@ fn partition_of(word: &str, partitions: usize) -> usize {
     (hash % partitions as u64) as usize
 }
 
-async fn run_job(job: Job) -> Result<Done, BoxDynError> {
-    Ok(match job {
-        Job::Map { text, partitions } => {
-            if !(1..=MAX_PARTITIONS).contains(&partitions) || text.len() > MAX_CHUNK_BYTES {
-                return Err("a map task over the limits".into());
-            }
-            let mut parts = vec![Counts::new(); partitions];
-            for word in words(&text) {
-                *parts[partition_of(&word, partitions)]
-                    .entry(word)
-                    .or_default() += 1;
-            }
-            Done::Mapped(parts)
-        }
-        Job::Reduce { parts } => {
-            let mut merged = Counts::new();
-            for (word, count) in parts.into_iter().flatten() {
-                *merged.entry(word).or_default() += count;
-            }
-            Done::Reduced(merged)
-        }
-    })
+/// An upper bound on the size of `parts` as JSON: per entry the word
+/// (letters and apostrophes, which JSON does not escape), two quotes, a
+/// colon, a comma and at most 20 digits; per map, its braces and a comma.
+fn json_size(parts: &[Counts]) -> usize {
+    let entries: usize = parts
+        .iter()
+        .flatten()
+        .map(|(word, _)| word.len() + 24)
+        .sum();
+    entries + 2 * parts.len() + 2
 }
-// ANCHOR_END: tasks
+// ANCHOR_END: words
 
 // ANCHOR: phases
 /// Pushes `jobs`, waits for all their results, returns them in push order.
@@ -119,12 +140,15 @@ async fn run_phase(storage: &mut RedisStorage<Job>, phase: &str, jobs: Vec<Job>)
     results.sort_by_key(|(position, _)| *position);
     results.into_iter().map(|(_, done)| done).collect()
 }
+// ANCHOR_END: phases
+
+// ANCHOR: shuffle
 
 async fn word_count(
     storage: &mut RedisStorage<Job>,
     chunks: Vec<String>,
     partitions: usize,
-) -> Counts {
+) -> Result<Counts, String> {
     let maps = chunks
         .into_iter()
         .map(|text| Job::Map { text, partitions })
@@ -140,6 +164,12 @@ async fn word_count(
             by_partition[p].push(part);
         }
     }
+    let largest = by_partition.iter().map(|parts| json_size(parts)).max();
+    if let Some(size) = largest.filter(|&size| size > MAX_REDUCE_BYTES) {
+        return Err(format!(
+            "a reduce task of up to {size} bytes is over the {MAX_REDUCE_BYTES}-byte limit: use more --partitions"
+        ));
+    }
     let reduces = by_partition
         .into_iter()
         .map(|parts| Job::Reduce { parts })
@@ -151,9 +181,9 @@ async fn word_count(
         };
         total.extend(counts); // partitions hold disjoint words
     }
-    total
+    Ok(total)
 }
-// ANCHOR_END: phases
+// ANCHOR_END: shuffle
 
 /// Cuts `text` into about `chunks` pieces at whitespace, never inside a word.
 fn split_text(text: &str, chunks: usize) -> Vec<String> {
@@ -218,7 +248,7 @@ struct Args {
     workers: usize,
     /// Map tasks: the text is cut into this many chunks.
     #[arg(long, default_value_t = 8,
-          value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(1..=MAX_CHUNKS as u64))]
     chunks: usize,
     /// Reduce tasks: the words are split into this many partitions.
     #[arg(long, default_value_t = 4,
@@ -267,6 +297,7 @@ async fn main() {
     });
     let counts = word_count(&mut storage, pieces.clone(), partitions).await;
     stop_workers(children);
+    let counts = counts.unwrap_or_else(|e| usage_error(&e));
     let mut serial = Counts::new();
     for word in words(&text) {
         *serial.entry(word).or_default() += 1;

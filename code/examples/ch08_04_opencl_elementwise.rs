@@ -1,6 +1,7 @@
 //! Recipe 8.4: element-wise kernels in OpenCL. SAXPY from a kernel file, and a
 //! generic element-wise kernel generated at run time from an expression, the
-//! way PyOpenCL's `ElementwiseKernel` does it. Both checked against the CPU.
+//! way PyOpenCL's `ElementwiseKernel` does it; then arithmetic on device
+//! arrays, as with PyCUDA's `gpuarray`. All checked against the CPU.
 //!
 //! Run: cargo run -p cookbook --features opencl --example ch08_04_opencl_elementwise
 //!      [-- --len 1000000]
@@ -12,7 +13,7 @@ extern crate ocl;
 use clap::Parser;
 use clap::builder::RangedU64ValueParser;
 use ocl::enums::{DeviceInfo, DeviceInfoResult};
-use ocl::{Device, Platform, ProQue, flags};
+use ocl::{Buffer, Device, Platform, ProQue, flags};
 use std::fmt::Display;
 
 const SAXPY: &str = include_str!(concat!(
@@ -35,6 +36,93 @@ fn elementwise_kernel(name: &str, parameters: &str, operation: &str) -> String {
 }
 // ANCHOR_END: generator
 
+// ANCHOR: array
+/// A vector in device memory with arithmetic on it, as PyCUDA's `gpuarray`
+/// and PyOpenCL's `pyopencl.array` have: each operation launches a one-line
+/// generated kernel and returns a new array on the device; nothing comes back
+/// to the host until `get`.
+struct DeviceArray<'q> {
+    pro_que: &'q ProQue,
+    data: Buffer<f32>,
+}
+
+/// The kernels `DeviceArray` launches, compiled with the program.
+fn array_kernels() -> String {
+    let vector = "__global const float *x";
+    [
+        elementwise_kernel(
+            "array_scale",
+            &format!("const float a, {vector}, __global float *z"),
+            "z[i] = a * x[i]",
+        ),
+        elementwise_kernel(
+            "array_add",
+            &format!("{vector}, __global const float *y, __global float *z"),
+            "z[i] = x[i] + y[i]",
+        ),
+    ]
+    .concat()
+}
+
+impl<'q> DeviceArray<'q> {
+    /// Copies `host` to the device (`gpuarray.to_gpu`).
+    fn to_device(pro_que: &'q ProQue, host: &[f32]) -> ocl::Result<Self> {
+        let data = pro_que.buffer_builder().copy_host_slice(host).build()?;
+        Ok(DeviceArray { pro_que, data })
+    }
+
+    /// Copies the array back to the host (`.get()`).
+    fn get(&self) -> ocl::Result<Vec<f32>> {
+        let mut host = vec![0.0; self.data.len()];
+        self.data.read(&mut host).enq()?;
+        Ok(host)
+    }
+
+    /// The length, as the kernels take it (the queue's, at most 2^26).
+    fn len(&self) -> u32 {
+        self.data.len() as u32
+    }
+}
+// ANCHOR_END: array
+
+// ANCHOR: array_ops
+impl<'q> DeviceArray<'q> {
+    /// `a * self`, into a new array.
+    fn scale(&self, a: f32) -> ocl::Result<DeviceArray<'q>> {
+        let out = self.pro_que.create_buffer::<f32>()?;
+        let kernel = (self.pro_que.kernel_builder("array_scale"))
+            .arg(a)
+            .arg(&self.data)
+            .arg(&out)
+            .arg(self.len())
+            .build()?;
+        self.launch(kernel, out)
+    }
+
+    /// `self + other`, into a new array.
+    fn add(&self, other: &DeviceArray) -> ocl::Result<DeviceArray<'q>> {
+        let out = self.pro_que.create_buffer::<f32>()?;
+        let kernel = (self.pro_que.kernel_builder("array_add"))
+            .arg(&self.data)
+            .arg(&other.data)
+            .arg(&out)
+            .arg(self.len())
+            .build()?;
+        self.launch(kernel, out)
+    }
+
+    fn launch(&self, kernel: ocl::Kernel, out: Buffer<f32>) -> ocl::Result<DeviceArray<'q>> {
+        // SAFETY: every buffer has the queue's length, the arguments are the
+        // ones the kernel declares, and it touches only indices below `len`.
+        unsafe { kernel.enq()? };
+        Ok(DeviceArray {
+            pro_que: self.pro_que,
+            data: out,
+        })
+    }
+}
+// ANCHOR_END: array_ops
+
 /// SAXPY and the radius, element by element on the first OpenCL device.
 #[derive(Parser)]
 struct Args {
@@ -56,11 +144,11 @@ fn main() -> ocl::Result<()> {
     );
     let (platform, device) = first_device();
     check_buffer_len::<f32>(&device, "len", len);
-    // One program holds both kernels: the file's and the generated one.
+    // One program holds every kernel: the file's and the generated ones.
     let pro_que = ProQue::builder()
         .platform(platform)
         .device(device)
-        .src(format!("{SAXPY}\n{radius}"))
+        .src(format!("{SAXPY}\n{radius}\n{}", array_kernels()))
         .dims(len)
         .build()?;
     print!("generated kernel:\n{radius}");
@@ -119,6 +207,18 @@ fn main() -> ocl::Result<()> {
         "radius   z = sqrt(x*x + y*y) on {len} elements: largest error {error:.1e} (tolerance 1e-6)"
     );
     // ANCHOR_END: check
+
+    // ANCHOR: arrays
+    // PyCUDA: c = (2.5 * gpuarray.to_gpu(x) + gpuarray.to_gpu(y)).get()
+    let x_array = DeviceArray::to_device(&pro_que, &x)?;
+    let y_array = DeviceArray::to_device(&pro_que, &y)?;
+    let c = x_array.scale(a)?.add(&y_array)?.get()?;
+    // Two launches, two roundings: the product is stored before the sum.
+    let error = assert_close("arrays", &c, &reference::saxpy(a, &x, &y), 2.4e-7);
+    println!(
+        "arrays   c = {a} * x + y on {len} elements, 2 launches: largest error {error:.1e} (tolerance 2.4e-7)"
+    );
+    // ANCHOR_END: arrays
     Ok(())
 }
 

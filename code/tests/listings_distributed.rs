@@ -7,7 +7,8 @@
 //! Listings run here, and what is checked:
 //! - ch06_01_task_queue: two worker processes share the queue, results read back
 //! - ch06_02_celery_interop: both ways with Python Celery, results read back
-//! - ch06_03_failures: kill, crash, retries, dead letters; and a Redis restart
+//! - ch06_03_failures: kill, crash, retries, dead letters; a Redis restart; a
+//!   dead letter replayed once its cause is fixed; a worker's default name
 //! - ch06_07_map_reduce: word count through the queue equals a serial count
 
 #![cfg(feature = "distributed")]
@@ -183,11 +184,150 @@ fn ch06_03_survives_a_redis_restart() {
     );
 }
 
+/// Polls `done` every 20 ms until it holds; panics, naming `what`, after 20 s.
+fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The page's advice for a dead letter, shown to work: a deposit that Redis
+/// refuses (the balance would overflow) gives up after its retries without
+/// recording its id (INCRBY comes before SADD), so once the balance is
+/// repaired, `--role replay` puts the whole message back and the deposit is
+/// applied. On the way: a message that is not UTF-8 is dead-lettered too (it
+/// neither stops the worker nor loops), and a worker started without
+/// `--name` is named after its host and pid.
+#[test]
+fn ch06_03_replays_a_dead_letter_once_fixed() {
+    use redis::Commands;
+    const QUEUE: &str = "cookbook:failures:queue";
+    const DEAD: &str = "cookbook:failures:dead";
+    const BALANCE: &str = "cookbook:failures:balance";
+    let redis = RedisServer::start();
+    let mut conn = redis::Client::open(redis.url())
+        .and_then(|client| client.get_connection())
+        .expect("connect to the test's Redis");
+    let _: () = conn.set(BALANCE, i64::MAX - 2).unwrap();
+    let deposit = celery::TaskMessage::new("cookbook.deposit", vec![serde_json::json!(5)]);
+    let _: () = conn.lpush(QUEUE, deposit.to_wire(QUEUE)).unwrap();
+    let _: () = conn.lpush(QUEUE, &b"\xff\xfe not UTF-8"[..]).unwrap();
+
+    let mut command = Command::new(support::example_binary("ch06_03_failures"));
+    command.args([
+        "--role",
+        "worker",
+        "--task-ms",
+        "0",
+        "--redis",
+        &redis.url(),
+    ]);
+    let worker = Background::start(command);
+    let pid = worker.child.id();
+    eventually("two dead letters", || {
+        conn.llen::<_, usize>(DEAD).unwrap() == 2
+    });
+    let letters: Vec<String> = conn.lrange(DEAD, 0, -1).unwrap();
+    let letters: Vec<serde_json::Value> = letters
+        .iter()
+        .map(|letter| serde_json::from_str(letter).unwrap())
+        .collect();
+    let reason = |letter: &serde_json::Value| letter["reason"].as_str().unwrap().to_owned();
+    let refused = letters
+        .iter()
+        .find(|letter| letter["id"] == deposit.id.as_str())
+        .expect("the deposit's dead letter");
+    assert!(
+        reason(refused).contains("gave up after 3 retries: refused by Redis"),
+        "{refused}"
+    );
+    let kept = celery::TaskMessage::from_wire(refused["message"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (kept.id, kept.args),
+        (deposit.id.clone(), deposit.args.clone())
+    );
+    assert!(
+        letters.iter().any(|l| reason(l).starts_with("not UTF-8")),
+        "{letters:?}"
+    );
+    assert_eq!(conn.get::<_, i64>(BALANCE).unwrap(), i64::MAX - 2);
+
+    let _: () = conn.set(BALANCE, 0).unwrap(); // the fix
+    let replay = run(
+        "ch06_03_failures",
+        &["--role", "replay", "--redis", &redis.url()],
+    );
+    assert!(
+        replay.stdout.contains("replayed 2 dead letters"),
+        "{}",
+        replay.stdout
+    );
+    eventually("the replayed deposit's success", || {
+        let meta: Option<String> = conn.get(celery::result_key(&deposit.id)).unwrap();
+        meta.as_deref().map(celery::Outcome::from_meta)
+            == Some(Ok(Some(celery::Outcome::Success(serde_json::json!(5)))))
+    });
+    assert_eq!(conn.get::<_, i64>(BALANCE).unwrap(), 5);
+    // The message that can never run is back on the dead-letter list, alone.
+    eventually("the poison message dead again", || {
+        conn.llen::<_, usize>(DEAD).unwrap() == 1
+    });
+    let stdout = worker.stop();
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.ends_with(&format!("-{pid} ready")),
+        "the worker's default name is not host-pid: {first}"
+    );
+}
+
 #[test]
 fn ch06_07_word_count_through_the_queue() {
     let redis = RedisServer::start();
     let run = run("ch06_07_map_reduce", &["--redis", &redis.url()]);
     support::check_against_captured("ch06_07_map_reduce", &run.stdout, EXACT);
+}
+
+/// A text of many distinct words shuffled into one partition would make a
+/// reduce task larger than the limit: refused with one line, before it is
+/// sent; with more partitions the same text is counted.
+#[test]
+fn ch06_07_refuses_a_reduce_task_over_the_limit() {
+    let redis = RedisServer::start();
+    // 250 000 distinct words of letters (base 26), about 1.5 MiB.
+    let words: Vec<String> = (0..250_000u32)
+        .map(|mut i| {
+            let mut word = String::from("w");
+            for _ in 0..4 {
+                word.push(char::from(b'a' + (i % 26) as u8));
+                i /= 26;
+            }
+            word
+        })
+        .collect();
+    let file = std::env::temp_dir().join(format!("cookbook-words-{}.txt", std::process::id()));
+    std::fs::write(&file, words.join(" ")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let args = ["--redis", &redis.url(), "--file", file_arg, "--chunks", "2"];
+    let few = [&args[..], &["--partitions", "1"]].concat();
+    support::expect_usage_error(
+        "ch06_07_map_reduce",
+        &few,
+        "-byte limit: use more --partitions",
+    );
+    let many = [&args[..], &["--partitions", "8"]].concat();
+    let counted = run("ch06_07_map_reduce", &many);
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        counted.stdout.contains("250000 words, 250000 distinct")
+            && counted.stdout.contains("equal to a serial count: yes"),
+        "{}",
+        counted.stdout
+    );
 }
 
 #[test]

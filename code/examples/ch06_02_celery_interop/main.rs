@@ -29,6 +29,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+/// The most numbers one `count_primes` task may test: a message must not
+/// keep a worker busy for hours. (Half a second at the top of the u32 range,
+/// where trial division is slowest; Python's worker takes about 7 s there.)
+const MAX_PRIME_SPAN: u32 = 100_000;
+/// What a refused range raises, in Python's words too (`ch06_celery_app.py`).
+const PRIME_SPAN_ERROR: &str =
+    "count_primes takes numbers from 0 to 4294967295, at most 100000 of them";
+
 // ANCHOR: registry
 /// The worker's task registry: a fixed list of names it will run. A message
 /// can only choose among these; nothing else it names is ever executed.
@@ -44,9 +52,12 @@ fn run_task(task: &TaskMessage) -> Outcome {
         }
         ("cookbook.divide", Some(a), Some(b), 2) => Outcome::Success(json!(a as f64 / b as f64)),
         ("cookbook.count_primes", Some(start), Some(end), 2) => {
-            let range =
-                start.clamp(0, u32::MAX.into()) as u32..end.clamp(0, u32::MAX.into()) as u32;
-            Outcome::Success(json!(count_primes(range)))
+            match (u32::try_from(start), u32::try_from(end)) {
+                (Ok(start), Ok(end)) if end.saturating_sub(start) <= MAX_PRIME_SPAN => {
+                    Outcome::Success(json!(count_primes(start..end)))
+                }
+                _ => Outcome::builtin_error("ValueError", PRIME_SPAN_ERROR),
+            }
         }
         ("cookbook.add" | "cookbook.divide" | "cookbook.count_primes", ..) => {
             Outcome::builtin_error("TypeError", format!("{} takes 2 integers", task.task))
@@ -72,16 +83,18 @@ fn run_worker(mut conn: redis::Connection, queue: &str) -> redis::RedisResult<()
     println!("ready: consuming queue '{queue}'");
     while !stop.load(Ordering::Relaxed) {
         // Block for at most half a second, so a stop request is seen soon.
-        let popped: Option<[String; 2]> = conn.brpop(queue, 0.5)?;
-        let Some([_, raw]) = popped else {
+        // Bytes, not a String: a message that is not UTF-8 must not stop us.
+        let popped: Option<(String, Vec<u8>)> = conn.brpop(queue, 0.5)?;
+        let Some((_, raw)) = popped else {
             continue;
         };
-        match TaskMessage::from_wire(&raw) {
+        let text = String::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"));
+        match text.and_then(|raw| TaskMessage::from_wire(&raw)) {
             Ok(task) => {
                 let outcome = run_task(&task);
                 celery::store_result(&mut conn, &task.id, &outcome)?;
                 let args = args_text(&task.args);
-                println!("ran {}{args} {}", task.task, text(&outcome));
+                println!("ran {}{args} {}", task.task, outcome_text(&outcome));
             }
             // No id to store a result under (recipe 6.3 keeps such messages).
             Err(reason) => eprintln!("dropped a message: {reason}"),
@@ -98,6 +111,10 @@ fn run_producer(mut conn: redis::Connection, queue: &str) -> redis::RedisResult<
         TaskMessage::new("cookbook.add", vec![json!(2), json!(3)]),
         TaskMessage::new("cookbook.add", vec![json!(40), json!(2)]),
         TaskMessage::new("cookbook.count_primes", vec![json!(0), json!(100_000)]),
+        TaskMessage::new(
+            "cookbook.count_primes",
+            vec![json!(0), json!(4_000_000_000u32)],
+        ),
         TaskMessage::new("cookbook.divide", vec![json!(1), json!(0)]),
     ];
     for task in &tasks {
@@ -107,12 +124,18 @@ fn run_producer(mut conn: redis::Connection, queue: &str) -> redis::RedisResult<
         Outcome::Success(json!(5)),
         Outcome::Success(json!(42)),
         Outcome::Success(json!(9592)),
+        Outcome::builtin_error("ValueError", PRIME_SPAN_ERROR),
         Outcome::builtin_error("ZeroDivisionError", "division by zero"),
     ];
     for (task, expected) in tasks.iter().zip(&expected) {
         let outcome = celery::wait_result(&mut conn, &task.id, Duration::from_secs(30))
             .unwrap_or_else(|e| exit_with(&e));
-        println!("{}{} {}", task.task, args_text(&task.args), text(&outcome));
+        println!(
+            "{}{} {}",
+            task.task,
+            args_text(&task.args),
+            outcome_text(&outcome)
+        );
         assert_eq!(&outcome, expected, "unexpected result for {}", task.task);
     }
     println!("{} results read back, all as expected", tasks.len());
@@ -149,7 +172,7 @@ fn args_text(args: &[Value]) -> String {
     format!("({})", args.join(", "))
 }
 
-fn text(outcome: &Outcome) -> String {
+fn outcome_text(outcome: &Outcome) -> String {
     match outcome {
         Outcome::Success(value) => format!("= {value}"),
         Outcome::Failure {

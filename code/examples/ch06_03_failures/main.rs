@@ -11,7 +11,8 @@
 //! Needs a Redis server: `redis-server --port 6379 --save ''`
 //! Run: cargo run -p cookbook --features distributed --example ch06_03_failures
 //!      [-- --redis redis://127.0.0.1:6379 --task-ms 200]
-//! The demo starts its workers itself; one on its own: ... -- --role worker --name w9
+//! The demo starts its workers itself; one on its own: ... -- --role worker
+//! Dead letters back onto the queue, once their cause is fixed: ... -- --role replay
 
 extern crate base64; // named for `mdbook test`; Cargo does not need these
 extern crate clap;
@@ -36,7 +37,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const QUEUE: &str = "cookbook:failures:queue";
 const DELAYED: &str = "cookbook:failures:delayed"; // retries waiting for their time
-const DEAD: &str = "cookbook:failures:dead"; // dead letters: reason + message
+const DEAD: &str = "cookbook:failures:dead"; // dead letters: reason, id, whole message
 const FINISHED: &str = "cookbook:failures:finished"; // ids of finished tasks
 const APPLIED: &str = "cookbook:failures:applied"; // ids of deposits applied
 const BALANCE: &str = "cookbook:failures:balance";
@@ -46,7 +47,6 @@ const MAX_RETRIES: u32 = 3;
 const BACKOFF: Duration = Duration::from_millis(100); // doubles at each retry
 const ALIVE_FOR: Duration = Duration::from_secs(2); // a silent worker is dead after this
 const MAX_DEPOSIT: i64 = 1_000_000_000; // larger amounts are refused, never half-applied
-const DEAD_LETTER_KEEPS: usize = 4096; // bytes of a refused message kept for reading
 
 fn in_flight(worker: &str) -> String {
     format!("cookbook:failures:in-flight:{worker}")
@@ -87,7 +87,9 @@ if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('HINCRBY', KEYS[3], 'retries', 1)
 return 1";
+// ANCHOR_END: scripts
 
+// ANCHOR: scripts_queue
 /// Due retries go back on the queue.
 const RELEASE_DUE: &str = r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
@@ -98,14 +100,35 @@ end
 return #due";
 
 /// In-flight messages go back to the front of the queue: a dead worker's
-/// (its "alive" key expired), or our own when we (re)connect.
+/// (its "alive" key expired; it leaves the register too, and its heartbeat
+/// puts it back if it was only slow), or our own when we (re)connect.
 const REQUEUE: &str = r"
-if ARGV[1] == 'if-dead' and redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+if ARGV[1] == 'if-dead' then
+  if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+  redis.call('SREM', KEYS[5], ARGV[2])
+end
 local moved = 0
 while redis.call('LMOVE', KEYS[1], KEYS[3], 'RIGHT', 'RIGHT') do moved = moved + 1 end
 redis.call('HINCRBY', KEYS[4], 'redelivered', moved)
 return moved";
-// ANCHOR_END: scripts
+
+/// Every dead letter's message goes back on the queue, whole, for another
+/// run once its cause is fixed. Its id leaves the finished set, or FINISH
+/// would not record the new outcome. A letter is decoded and checked before
+/// anything changes: a script that fails keeps what it did up to there.
+const REPLAY: &str = r"
+local replayed = 0
+while true do
+  local letter = redis.call('LINDEX', KEYS[1], -1)
+  if not letter then return replayed end
+  local dead = cjson.decode(letter)
+  assert(type(dead.id) == 'string' and type(dead.message) == 'string', 'not a dead letter')
+  redis.call('RPOP', KEYS[1])
+  if dead.id ~= '' then redis.call('SREM', KEYS[2], dead.id) end
+  redis.call('LPUSH', KEYS[3], dead.message)
+  replayed = replayed + 1
+end";
+// ANCHOR_END: scripts_queue
 
 struct Worker {
     name: String,
@@ -121,7 +144,6 @@ impl Worker {
         let own_list = in_flight(&self.name);
         // Alive before taking anything, so no one requeues what we hold.
         conn.set_ex::<_, _, ()>(alive(&self.name), 1, ALIVE_FOR.as_secs())?;
-        conn.sadd::<_, _, ()>(WORKERS, &self.name)?;
         // Anything already on our list is not being worked on: we were just
         // started, or a reply from Redis was lost (e.g. it restarted right
         // after a move). Give it back.
@@ -133,9 +155,13 @@ impl Worker {
                 .key(QUEUE)
                 .arg(now_ms())
                 .invoke::<u32>(conn)?;
+            // Registered before each take, so others can find our list.
+            conn.sadd::<_, _, ()>(WORKERS, &self.name)?;
             // Atomically: off the queue, onto our in-flight list. It stays
             // there until the task is finished; if we die, it is still there.
-            let raw: Option<String> =
+            // Bytes, not a String: a message that is not UTF-8 is poison to
+            // dead-letter, not an error that would end this call.
+            let raw: Option<Vec<u8>> =
                 conn.blmove(QUEUE, &own_list, Direction::Right, Direction::Left, 0.2)?;
             if let Some(raw) = raw {
                 conn.hincr::<_, _, _, ()>(STATS, "deliveries", 1)?;
@@ -147,8 +173,9 @@ impl Worker {
     // ANCHOR_END: serve
 
     // ANCHOR: handle
-    fn handle(&self, conn: &mut redis::Connection, raw: &str) -> redis::RedisResult<()> {
-        let task = match TaskMessage::from_wire(raw) {
+    fn handle(&self, conn: &mut redis::Connection, raw: &[u8]) -> redis::RedisResult<()> {
+        let parsed = std::str::from_utf8(raw).map_err(|e| format!("not UTF-8: {e}"));
+        let task = match parsed.and_then(TaskMessage::from_wire) {
             Ok(task) => task,
             Err(reason) => return self.dead_letter(conn, raw, "poison", &reason, ""),
         };
@@ -238,7 +265,7 @@ impl Worker {
     fn finish(
         &self,
         conn: &mut redis::Connection,
-        raw: &str,
+        raw: &[u8],
         id: &str,
         outcome: &Outcome,
         counter: &str,
@@ -263,21 +290,20 @@ impl Worker {
             .invoke(conn)
     }
 
-    /// Parks a message that will never succeed, with the reason, and goes on.
-    /// `id` is empty for a message too broken to have one.
+    /// Parks a message that will never succeed, whole, with the reason, and
+    /// goes on. `id` is empty for a message too broken to have one. (JSON
+    /// holds text only: bytes that are not UTF-8, in a message that can never
+    /// be a task, are kept as U+FFFD.)
     fn dead_letter(
         &self,
         conn: &mut redis::Connection,
-        raw: &str,
+        raw: &[u8],
         kind: &str,
         reason: &str,
         id: &str,
     ) -> redis::RedisResult<()> {
-        let mut kept = DEAD_LETTER_KEEPS.min(raw.len());
-        while !raw.is_char_boundary(kept) {
-            kept -= 1;
-        }
-        let letter = json!({"reason": reason, "bytes": raw.len(), "message": &raw[..kept]});
+        let message = String::from_utf8_lossy(raw);
+        let letter = json!({"reason": reason, "id": id, "message": message});
         let outcome = Outcome::builtin_error("RuntimeError", reason);
         self.finish(
             conn,
@@ -308,9 +334,22 @@ impl Worker {
             .key(alive(worker))
             .key(QUEUE)
             .key(STATS)
+            .key(WORKERS)
             .arg(when)
+            .arg(worker)
             .invoke(conn)
     }
+}
+
+/// The replay role: every dead letter back onto the queue, in one step.
+fn replay(conn: &mut redis::Connection) -> redis::RedisResult<()> {
+    let replayed: u64 = Script::new(REPLAY)
+        .key(DEAD)
+        .key(FINISHED)
+        .key(QUEUE)
+        .invoke(conn)?;
+    println!("replayed {replayed} dead letters onto {QUEUE}");
+    Ok(())
 }
 
 // ANCHOR: flaky
@@ -337,14 +376,17 @@ fn run_worker(client: redis::Client, worker: Worker) {
         stop_on_eof.store(true, Ordering::Relaxed);
     });
     let heartbeat_client = client.clone();
-    let heartbeat_key = alive(&worker.name);
+    let name = worker.name.clone();
     thread::spawn(move || {
         loop {
             let beat = heartbeat_client
                 .get_connection_with_timeout(ALIVE_FOR)
                 .and_then(|mut c| -> redis::RedisResult<()> {
                     loop {
-                        c.set_ex::<_, _, ()>(&heartbeat_key, 1, ALIVE_FOR.as_secs())?;
+                        redis::pipe()
+                            .set_ex(alive(&name), 1, ALIVE_FOR.as_secs())
+                            .sadd(WORKERS, &name)
+                            .exec(&mut c)?;
                         thread::sleep(ALIVE_FOR / 4);
                     }
                 });
@@ -443,7 +485,7 @@ fn run_demo(client: &redis::Client, redis: &str, task_ms: u64) -> redis::RedisRe
         start_worker(redis, "worker-c", task_ms, &[]),
         start_worker(redis, "worker-d", task_ms, &[]),
     ];
-    let stats = wait_until_all_finished(client, messages.len());
+    let stats = wait_until_all_finished(client, messages.len(), task_ms);
     for (mut child, _lines) in replacements {
         drop(child.stdin.take()); // tells the worker to stop
         child.wait().expect("reap a worker");
@@ -461,8 +503,10 @@ type Stats = std::collections::HashMap<String, u64>;
 
 /// Polls the counters until every message is finished one way or the other;
 /// rides out a Redis restart like the workers do.
-fn wait_until_all_finished(client: &redis::Client, submitted: usize) -> Stats {
-    let deadline = Instant::now() + Duration::from_secs(60);
+fn wait_until_all_finished(client: &redis::Client, submitted: usize, task_ms: u64) -> Stats {
+    // Generous: 16 deposits' work one after another, and the redeliveries.
+    let patience = Duration::from_secs(30) + Duration::from_millis(task_ms) * 16;
+    let deadline = Instant::now() + patience;
     loop {
         let finished = client
             .get_connection_with_timeout(Duration::from_secs(1))
@@ -480,7 +524,7 @@ fn wait_until_all_finished(client: &redis::Client, submitted: usize) -> Stats {
             Err(e) => eprintln!("demo: lost Redis ({e}); retrying"),
         }
         if Instant::now() > deadline {
-            eprintln!("error: not every message finished within 60 s");
+            eprintln!("error: not every message finished within {patience:?}");
             std::process::exit(1);
         }
         thread::sleep(Duration::from_millis(50));
@@ -507,12 +551,25 @@ fn report(
         get("retries")
     );
     println!("duplicate effects skipped: {}", get("duplicates_skipped"));
-    let mut letters: Vec<String> = conn.lrange(DEAD, 0, -1)?;
-    letters.sort();
-    println!("dead letters:");
+    let letters: Vec<String> = conn.lrange(DEAD, 0, -1)?;
+    let mut reasons = Vec::new();
     for letter in &letters {
         let letter: Value = serde_json::from_str(letter).expect("dead letters are JSON");
-        println!("  {}", letter["reason"].as_str().unwrap_or_default());
+        let id = letter["id"].as_str().unwrap_or_default();
+        if !id.is_empty() {
+            // The whole message is there: it still reads as the task it was.
+            let kept = letter["message"].as_str().map(TaskMessage::from_wire);
+            assert!(
+                matches!(kept, Some(Ok(task)) if task.id == id),
+                "dead letter {id} lost its message"
+            );
+        }
+        reasons.push(letter["reason"].as_str().unwrap_or_default().to_owned());
+    }
+    reasons.sort();
+    println!("dead letters (each keeps its whole message, for a replay):");
+    for reason in &reasons {
+        println!("  {reason}");
     }
     let balance: i64 = conn.get(BALANCE)?;
     println!("balance: {balance} (expected {expected_balance})");
@@ -535,6 +592,8 @@ enum Role {
     Demo,
     /// Take tasks until standard input closes.
     Worker,
+    /// Put every dead letter's message back on the queue.
+    Replay,
 }
 
 /// Workers on a Redis queue that lose nothing, retry, and keep dead letters.
@@ -545,9 +604,10 @@ struct Args {
     redis: String,
     #[arg(long, value_enum, default_value_t = Role::Demo)]
     role: Role,
-    /// The worker's name: its in-flight list is named after it.
-    #[arg(long, default_value = "worker")]
-    name: String,
+    /// The worker's name: its in-flight list is named after it, so no two
+    /// running workers may share one. Default: host name and process id.
+    #[arg(long)]
+    name: Option<String>,
     /// How long one task takes.
     #[arg(long, default_value_t = 200,
           value_parser = clap::value_parser!(u64).range(0..=10_000))]
@@ -571,7 +631,7 @@ fn main() {
         Role::Worker => run_worker(
             client,
             Worker {
-                name: args.name,
+                name: args.name.unwrap_or_else(unique_name),
                 task_time: Duration::from_millis(args.task_ms),
                 crash_after_effect: args.crash_after_effect == 1,
             },
@@ -582,7 +642,23 @@ fn main() {
                 std::process::exit(1);
             }
         }
+        Role::Replay => {
+            if let Err(e) = client.get_connection().and_then(|mut c| replay(&mut c)) {
+                eprintln!("error: Redis: {e}");
+                std::process::exit(1);
+            }
+        }
     }
+}
+
+/// A name no other running worker has: the host's name and this process's id
+/// (Celery's default node name is `celery@host`, unique per host only).
+fn unique_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname") // Linux
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{}-{}", host.trim(), std::process::id())
 }
 
 /// A bad option, or a broker that is not there: one line, exit status 2.

@@ -47,6 +47,13 @@ def divide(a, b):
     return a / b
 
 
+# The most numbers one task may test, as in the Rust worker: a message must not
+# keep a worker busy for hours.
+MAX_SPAN = 100_000
+
+
 @app.task(name="cookbook.count_primes")
 def count_primes(start, end):
+    if not (0 <= start < 2**32 and 0 <= end < 2**32 and end - start <= MAX_SPAN):
+        raise ValueError(f"count_primes takes numbers from 0 to {2**32 - 1}, at most {MAX_SPAN} of them")
     return sum(1 for n in range(start, end) if is_prime(n))
