@@ -21,6 +21,9 @@ fn count_packed(counters: &[AtomicU64], increments: u64) {
         for counter in counters {
             scope.spawn(move || {
                 for _ in 0..increments {
+                    // Relaxed: the count only has to be exact, which any
+                    // ordering of an atomic add guarantees; it is read after
+                    // the scope has joined the threads.
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
             });
@@ -34,7 +37,7 @@ fn count_padded(counters: &[CachePadded<AtomicU64>], increments: u64) {
         for counter in counters {
             scope.spawn(move || {
                 for _ in 0..increments {
-                    counter.fetch_add(1, Ordering::Relaxed);
+                    counter.fetch_add(1, Ordering::Relaxed); // Relaxed: as above
                 }
             });
         }
@@ -77,6 +80,8 @@ fn main() {
     let ((), padded_time) = median_time(runs, || count_padded(&padded, increments));
 
     // Every run added `increments` to every counter, whatever the layout.
+    // (Relaxed loads: the scopes joined the threads, which orders their adds
+    // before these reads.)
     let expected = increments * runs as u64;
     assert!(packed.iter().all(|c| c.load(Ordering::Relaxed) == expected));
     assert!(padded.iter().all(|c| c.load(Ordering::Relaxed) == expected));
@@ -98,18 +103,20 @@ fn main() {
     // ANCHOR_END: main
 }
 
-/// Runs `work` `runs` times; returns its result and the median time, which
-/// shrugs off the odd run disturbed by another process.
+/// Runs `work` `runs` times; returns the result and the time of the median
+/// run, which shrugs off the odd run disturbed by another process (and keeps
+/// whatever the result measured consistent with the time shown).
 fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    let mut result = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        result = Some(std::hint::black_box(work()));
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (result.expect("at least one run"), times[runs / 2])
+    let mut timed: Vec<(Duration, T)> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let result = std::hint::black_box(work());
+            (start.elapsed(), result)
+        })
+        .collect();
+    timed.sort_by_key(|&(time, _)| time);
+    let (time, result) = timed.swap_remove(runs / 2);
+    (result, time)
 }
 
 /// `12.345 ms`: times keep their decimals, so the book's tests can tell a

@@ -73,6 +73,9 @@ fn run_dynamic(tasks: &[Range<u32>], workers: usize) -> Vec<Report> {
                 scope.spawn(|| {
                     let start = Instant::now();
                     let mut primes = 0;
+                    // Relaxed: the atomic add alone hands each index to one
+                    // worker; the tasks were written before the threads
+                    // started, and the counts come back through `join`.
                     while let Some(task) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
                         primes += count_primes(task.clone());
                     }
@@ -187,18 +190,20 @@ fn is_prime(n: u32) -> bool {
         .all(|d| n % d != 0)
 }
 
-/// Runs `work` `runs` times; returns its result and the median time, which
-/// shrugs off the odd run disturbed by another process.
+/// Runs `work` `runs` times; returns the result and the time of the median
+/// run, which shrugs off the odd run disturbed by another process (and keeps
+/// whatever the result measured consistent with the time shown).
 fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    let mut result = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        result = Some(std::hint::black_box(work()));
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (result.expect("at least one run"), times[runs / 2])
+    let mut timed: Vec<(Duration, T)> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let result = std::hint::black_box(work());
+            (start.elapsed(), result)
+        })
+        .collect();
+    timed.sort_by_key(|&(time, _)| time);
+    let (time, result) = timed.swap_remove(runs / 2);
+    (result, time)
 }
 
 /// `12.345 ms`: times keep their decimals, so the book's tests can tell a

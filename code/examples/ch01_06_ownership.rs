@@ -47,6 +47,8 @@ fn count_with_atomic(threads: usize, per_thread: u64) -> u64 {
         for _ in 0..threads {
             s.spawn(|| {
                 for _ in 0..per_thread {
+                    // Relaxed: each add is indivisible whatever the ordering,
+                    // and the total is read after the scope joined the threads.
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
             });

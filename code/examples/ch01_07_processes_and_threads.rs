@@ -167,18 +167,20 @@ fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
         .collect()
 }
 
-/// Runs `work` `runs` times; returns its result and the median time, which
-/// shrugs off the odd run disturbed by another process.
+/// Runs `work` `runs` times; returns the result and the time of the median
+/// run, which shrugs off the odd run disturbed by another process (and keeps
+/// whatever the result measured consistent with the time shown).
 fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    let mut result = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        result = Some(std::hint::black_box(work()));
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (result.expect("at least one run"), times[runs / 2])
+    let mut timed: Vec<(Duration, T)> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let result = std::hint::black_box(work());
+            (start.elapsed(), result)
+        })
+        .collect();
+    timed.sort_by_key(|&(time, _)| time);
+    let (time, result) = timed.swap_remove(runs / 2);
+    (result, time)
 }
 
 /// `12.345 ms`: times keep their decimals, so the book's tests can tell a

@@ -42,6 +42,8 @@ fn square_in_place(values: &mut [u64], threads: usize) -> usize {
                     *value *= *value;
                     mine += usize::from(*value % 2 == 0);
                 }
+                // Relaxed: the add is indivisible whatever the ordering, and
+                // the total is read after the scope has joined the threads.
                 evens.fetch_add(mine, Ordering::Relaxed);
             });
         }

@@ -1,7 +1,7 @@
 // Recipe 2.12: events. An `Event` (Python's `threading.Event`) built from a
-// `Mutex<bool>` and a `Condvar`: workers wait for a start signal, a timed wait
-// gives up, `clear` resets the flag, and a worker's "interruptible sleep" ends
-// the moment a stop event is set.
+// `Mutex` (a flag and a generation count) and a `Condvar`: workers wait for a
+// start signal, a timed wait gives up, `clear` resets the flag, and a worker's
+// "interruptible sleep" ends the moment a stop event is set.
 //
 // Run: cargo run -p cookbook --example ch02_12_event [-- --workers 4]
 //
@@ -19,8 +19,23 @@ use std::time::{Duration, Instant};
 // ANCHOR: event
 #[derive(Default)]
 pub struct Event {
-    is_set: Mutex<bool>,
+    state: Mutex<State>,
     changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    is_set: bool,
+    /// How many times `set` has run. A waiter notes it when it starts, and a
+    /// change means a `set` came while it waited, even if `clear` followed.
+    generation: u64,
+}
+
+impl State {
+    /// Whether a waiter that started at generation `start` may return.
+    fn released(&self, start: u64) -> bool {
+        self.is_set || self.generation != start
+    }
 }
 
 impl Event {
@@ -30,56 +45,62 @@ impl Event {
 
     /// Sets the flag and wakes every waiting thread.
     pub fn set(&self) {
-        *self.flag() = true;
+        let mut state = self.state();
+        state.is_set = true;
+        state.generation = state.generation.wrapping_add(1);
+        drop(state);
         self.changed.notify_all();
     }
 
     /// Clears the flag: later `wait`s block again.
     pub fn clear(&self) {
-        *self.flag() = false;
+        self.state().is_set = false;
     }
 
     pub fn is_set(&self) -> bool {
-        *self.flag()
+        self.state().is_set
     }
 
-    /// The flag, locked. Poisoning is ignored: no code of ours panics while
+    /// The state, locked. Poisoning is ignored: no code of ours panics while
     /// holding the lock, and a waiter must not fail because a setter did.
-    fn flag(&self) -> MutexGuard<'_, bool> {
-        self.is_set.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 // ANCHOR_END: event
 
 // ANCHOR: wait
 impl Event {
-    /// Blocks until the flag is set.
+    /// Blocks until the flag is set, or until a `set` has run since the call
+    /// began (a `clear` right after that `set` does not put it back to sleep).
     pub fn wait(&self) {
-        let mut is_set = self.flag();
-        while !*is_set {
-            is_set = self
+        let mut state = self.state();
+        let start = state.generation;
+        while !state.released(start) {
+            state = self
                 .changed
-                .wait(is_set)
+                .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
-    /// Blocks until the flag is set or `timeout` passes; returns the flag,
-    /// so `false` means the wait timed out.
+    /// Like `wait`, for at most `timeout`; returns `false` if the time ran
+    /// out with no `set` (Python's `Event.wait(timeout)` returns the same).
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
         // A timeout too long for an `Instant` (Duration::MAX, say) is no timeout.
         let Some(deadline) = Instant::now().checked_add(timeout) else {
             self.wait();
             return true;
         };
-        let mut is_set = self.flag();
-        while !*is_set {
+        let mut state = self.state();
+        let start = state.generation;
+        while !state.released(start) {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 return false;
             };
-            is_set = self
+            state = self
                 .changed
-                .wait_timeout(is_set, left)
+                .wait_timeout(state, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
         }

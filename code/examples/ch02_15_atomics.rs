@@ -50,6 +50,8 @@ fn count_mutex(threads: usize, increments: u64) -> u64 {
 /// Raises `max` to `value` if it is larger: read, compute, and store only if
 /// nobody changed it in between; otherwise retry with what they stored.
 fn update_max(max: &AtomicU64, value: u64) {
+    // Relaxed: the compare-exchange alone keeps the maximum right; nothing
+    // else is published with it, and it is read after the threads are joined.
     let mut current = max.load(Ordering::Relaxed);
     while value > current {
         match max.compare_exchange_weak(current, value, Ordering::Relaxed, Ordering::Relaxed) {
@@ -76,8 +78,11 @@ fn claim_once(threads: usize) -> usize {
                 let (owner, start) = (&owner, &start);
                 scope.spawn(move || {
                     start.wait(); // all try at the same moment
+                    // Relaxed: one compare-exchange succeeds whatever the
+                    // ordering; the winner hands no data over through `owner`,
+                    // which is read only after the scope has joined the threads.
                     owner
-                        .compare_exchange(UNCLAIMED, id, Ordering::AcqRel, Ordering::Acquire)
+                        .compare_exchange(UNCLAIMED, id, Ordering::Relaxed, Ordering::Relaxed)
                         .is_ok() as usize
                 })
             })
@@ -247,18 +252,20 @@ fn main() {
     // ANCHOR_END: main
 }
 
-/// Runs `work` `runs` times; returns its result and the median time, which
-/// shrugs off the odd run disturbed by another process.
+/// Runs `work` `runs` times; returns the result and the time of the median
+/// run, which shrugs off the odd run disturbed by another process (and keeps
+/// whatever the result measured consistent with the time shown).
 fn median_time<T>(runs: usize, mut work: impl FnMut() -> T) -> (T, Duration) {
-    let mut times = Vec::with_capacity(runs);
-    let mut result = None;
-    for _ in 0..runs {
-        let start = Instant::now();
-        result = Some(std::hint::black_box(work()));
-        times.push(start.elapsed());
-    }
-    times.sort();
-    (result.expect("at least one run"), times[runs / 2])
+    let mut timed: Vec<(Duration, T)> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let result = std::hint::black_box(work());
+            (start.elapsed(), result)
+        })
+        .collect();
+    timed.sort_by_key(|&(time, _)| time);
+    let (time, result) = timed.swap_remove(runs / 2);
+    (result, time)
 }
 
 /// `12.345 ms`: times keep their decimals, so the book's tests can tell a

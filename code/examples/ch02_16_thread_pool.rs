@@ -220,6 +220,8 @@ fn teaching_pool(workers: usize, jobs: usize, limit: u64) -> usize {
     for _ in 0..jobs {
         let ran = Arc::clone(&ran);
         pool.execute(move || {
+            // Relaxed: the add is indivisible whatever the ordering, and the
+            // count is read after dropping the pool has joined its workers.
             ran.fetch_add(1, Ordering::Relaxed);
         });
     }
@@ -242,7 +244,7 @@ fn teaching_pool(workers: usize, jobs: usize, limit: u64) -> usize {
 
     drop(pool); // runs what is still queued, then joins the workers
     assert_eq!(
-        ran.load(Ordering::Relaxed),
+        ran.load(Ordering::Relaxed), // Relaxed: the join ordered every add before this
         jobs,
         "every job ran exactly once"
     );

@@ -24,6 +24,69 @@ mod event {
     include!("../examples/ch02_12_event.rs");
 }
 
+/// std with a `Condvar` that also counts the threads asleep in `wait`, so a
+/// test can wait until its waiters are asleep before it acts.
+mod counting_std {
+    pub use ::std::*;
+
+    pub mod sync {
+        use ::std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+        pub use ::std::sync::*;
+        use ::std::time::Duration;
+
+        #[derive(Default)]
+        pub struct Condvar {
+            inner: ::std::sync::Condvar,
+            waiting: AtomicUsize,
+        }
+
+        impl Condvar {
+            // A waiter is counted from before it releases the mutex until
+            // after it holds it again (spurious wake-ups included): a thread
+            // that sees a count of n knows that n waiters have started.
+            pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+                self.waiting.fetch_add(1, SeqCst);
+                let guard = self.inner.wait(guard);
+                self.waiting.fetch_sub(1, SeqCst);
+                guard
+            }
+
+            pub fn wait_timeout<'a, T>(
+                &self,
+                guard: MutexGuard<'a, T>,
+                timeout: Duration,
+            ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
+                self.waiting.fetch_add(1, SeqCst);
+                let result = self.inner.wait_timeout(guard, timeout);
+                self.waiting.fetch_sub(1, SeqCst);
+                result
+            }
+
+            pub fn notify_all(&self) {
+                self.inner.notify_all();
+            }
+
+            pub fn waiting(&self) -> usize {
+                self.waiting.load(SeqCst)
+            }
+        }
+    }
+}
+
+/// Recipe 2.12 again, on the counting `Condvar`.
+#[allow(dead_code)]
+mod counted_event {
+    use crate::counting_std as std;
+    include!("../examples/ch02_12_event.rs");
+
+    impl Event {
+        /// How many threads are asleep in this event's `wait`.
+        pub fn waiting(&self) -> usize {
+            self.changed.waiting()
+        }
+    }
+}
+
 /// Recipe 2.16, both stages.
 #[allow(dead_code)]
 mod pool {
@@ -216,6 +279,34 @@ fn event_wakes_every_waiter_in_every_round() {
                 event.set();
             });
             assert_eq!(woken.load(SeqCst), 8, "a waiter missed the signal");
+        }
+    });
+}
+
+/// Eight waiters asleep in `wait`, then `set()` and at once `clear()`: all
+/// eight return in every round, as in Python. (An event on a bare flag
+/// leaves waiters asleep here: they wake to find the flag cleared.)
+#[test]
+fn event_set_then_clear_wakes_every_waiter() {
+    with_deadline(|| {
+        for _ in 0..500 {
+            let event = counted_event::Event::new();
+            let woken = AtomicUsize::new(0);
+            thread::scope(|scope| {
+                for _ in 0..8 {
+                    scope.spawn(|| {
+                        event.wait();
+                        woken.fetch_add(1, SeqCst);
+                    });
+                }
+                while event.waiting() < 8 {
+                    thread::yield_now();
+                }
+                event.set();
+                event.clear();
+            });
+            assert_eq!(woken.load(SeqCst), 8, "a waiter slept through set()");
+            assert!(!event.is_set());
         }
     });
 }
