@@ -121,10 +121,13 @@ fn coordinate(world: &SimpleCommunicator, len: usize) -> String {
         from.push(sender);
     }
     from.sort();
+    let to = match world.size() - 1 {
+        1 => "to rank 1".to_string(),
+        workers => format!("to each of {workers} ranks"),
+    };
     format!(
         "rank 0: sent {len} numbers (tag {NUMBERS}) and a particle (tag {PARTICLE}) \
-         to each of {} ranks; checked the replies from ranks {from:?}\n",
-        world.size() - 1
+         {to}; checked the replies from ranks {from:?}\n"
     )
 }
 // ANCHOR_END: exchange

@@ -19,16 +19,24 @@ struct Settings {
     tolerance: f64,
 }
 
-/// The table the root builds; the other ranks rebuild it only to check
-/// what they received.
-fn build_table(len: usize) -> Vec<f64> {
+/// The root's input: a table of `len` numbers, standing in for a file that
+/// only the root reads. Every rank parses `--len`, but only the root uses it.
+fn read_table(len: usize) -> Vec<f64> {
     (1..=len).map(|i| 1.0 / i as f64).collect()
+}
+
+/// A checksum of the table's bits, in order (FNV-1a over each f64's bits):
+/// what the receivers check their copy against.
+fn checksum(table: &[f64]) -> u64 {
+    table.iter().fold(0xcbf2_9ce4_8422_2325, |hash, x| {
+        (hash ^ x.to_bits()).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// The root broadcasts a struct and a vector to every rank.
 #[derive(Parser)]
 struct Args {
-    /// Elements in the vector.
+    /// Elements in the vector (used by the root only).
     #[arg(long, default_value_t = 6,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
     len: usize,
@@ -57,27 +65,31 @@ fn main() {
     };
     root.broadcast_into(&mut settings);
 
-    // A vector takes two broadcasts: the length first, so every rank can
-    // make a buffer of the right size, then the elements.
+    // Only the root has the table. A vector takes two broadcasts: a header
+    // first (the length, so every rank can make a buffer of the right size,
+    // and a checksum), then the elements.
     let mut table = if rank == ROOT {
-        build_table(len)
+        read_table(len)
     } else {
         Vec::new()
     };
-    let mut table_len = table.len() as u64;
-    root.broadcast_into(&mut table_len);
+    let mut header = [table.len() as u64, checksum(&table)];
+    root.broadcast_into(&mut header[..]);
+    let [table_len, table_sum] = header;
     table.resize(table_len as usize, 0.0);
     root.broadcast_into(&mut table[..]);
     // ANCHOR_END: broadcast
 
     // ANCHOR: check
-    // Every rank checks its copy, bit for bit: a broadcast copies bytes.
+    // Every rank checks its copies, bit for bit: a broadcast copies bytes.
+    // The settings are known constants; the table, which only the root
+    // read, is checked against the checksum that came with it.
     let expected = Settings {
         steps: 250,
         tolerance: 1e-6,
     };
     assert_eq!(settings, expected, "rank {rank}: settings");
-    assert_eq!(table, build_table(len), "rank {rank}: table");
+    assert_eq!(checksum(&table), table_sum, "rank {rank}: table");
 
     // Any rank can be the root: here the last one sends its rank to all.
     let last = world.process_at_rank(size - 1);

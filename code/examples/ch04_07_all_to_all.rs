@@ -1,4 +1,4 @@
-//! Recipe 4.7: all-to-all. Every rank sends a different value to every rank
+//! Recipe 4.7: all-to-all. Every rank sends a different chunk to every rank
 //! (itself included); what each receives is a column of the senders' matrix.
 //!
 //! Run: cargo build -p cookbook --features mpi --example ch04_07_all_to_all
@@ -12,12 +12,13 @@ use mpi::environment::Universe;
 use mpi::topology::Rank;
 use mpi::traits::*;
 
-/// The value rank `from` sends to rank `to`: its two digits name both.
-fn value(from: Rank, to: Rank) -> i32 {
-    10 * from + to
+/// The chunk rank `from` sends to rank `to`: two numbers, the sender and the
+/// receiver, so a chunk that arrives in the wrong place cannot pass the check.
+fn chunk(from: Rank, to: Rank) -> [Rank; 2] {
+    [from, to]
 }
 
-/// Every rank sends a distinct value to every rank (at most 10 ranks).
+/// Every rank sends a distinct chunk to every rank.
 #[derive(Parser)]
 struct Args {}
 
@@ -27,34 +28,28 @@ fn main() {
     let universe = mpi::initialize().expect("MPI is initialised once");
     let world = universe.world();
     let (rank, size) = (world.rank(), world.size());
-    if size > 10 {
-        // Past 10 ranks `10 * from + to` is no longer unique (1 -> 10 equals 2 -> 0),
-        // and a misdelivered value could pass the check.
-        // Only rank 0 says so; every rank leaves with status 2.
-        if rank == 0 {
-            eprintln!(
-                "error: at most 10 ranks: each value's two digits name its sender and receiver"
-            );
-        }
-        leave_job(universe, 2);
-    }
 
     // ANCHOR: all_to_all
-    // Slot `to` of the send buffer goes to rank `to`; slot `from` of the
-    // receive buffer comes from rank `from`.
-    let outgoing: Vec<i32> = (0..size).map(|to| value(rank, to)).collect();
-    let mut incoming = vec![-1; size as usize];
+    // Both buffers hold `size` chunks of 2 numbers. Chunk `to` of the send
+    // buffer goes to rank `to`; chunk `from` of the receive buffer comes
+    // from rank `from`.
+    let outgoing: Vec<Rank> = (0..size).flat_map(|to| chunk(rank, to)).collect();
+    let mut incoming = vec![-1; outgoing.len()];
     world.all_to_all_into(&outgoing[..], &mut incoming[..]);
 
     // Row `rank` of the matrix went out; column `rank` came in: the ranks
     // have transposed the matrix between them.
-    let expected: Vec<i32> = (0..size).map(|from| value(from, rank)).collect();
+    let expected: Vec<Rank> = (0..size).flat_map(|from| chunk(from, rank)).collect();
     assert_eq!(incoming, expected, "rank {rank}");
     // ANCHOR_END: all_to_all
 
     print_in_rank_order(
         &world,
-        &format!("rank {rank}: sent {outgoing:?}, received {incoming:?}\n"),
+        &format!(
+            "rank {rank}: sent {:?}, received {:?}\n",
+            outgoing.chunks(2).collect::<Vec<_>>(),
+            incoming.chunks(2).collect::<Vec<_>>()
+        ),
     );
 }
 

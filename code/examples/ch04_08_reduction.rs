@@ -147,12 +147,21 @@ fn main() {
     }
     // ANCHOR_END: check
 
+    // A rank with no items (--n below the rank count) has no local results.
+    let local = if mine.is_empty() {
+        "no items".to_string()
+    } else {
+        format!(
+            "items {mine:?}, local max {local_max}, best item {} (score {})",
+            local_best.item, local_best.score
+        )
+    };
     print_in_rank_order(
         &world,
         &format!(
-            "{summary}rank {rank}: items {mine:?}, local max {local_max}, global max {max}, \
-             best item {} (score {}), global best item {}, prefix sum {prefix}\n",
-            local_best.item, local_best.score, best.item
+            "{summary}rank {rank}: {local}, global max {max}, global best item {}, \
+             prefix sum {prefix}\n",
+            best.item
         ),
     );
 }

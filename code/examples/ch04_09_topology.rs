@@ -69,8 +69,10 @@ fn main() {
         let (back, forward) = (back.expect("periodic"), forward.expect("periodic"));
 
         // Send our coordinates forward, receive the ones from behind, then
-        // the other way round. Each direction has its own tag: on an axis of
-        // length 2 both neighbours are the same rank.
+        // the other way round. On an axis of length 2 both neighbours are
+        // the same rank; MPI's in-order matching already pairs the two
+        // messages correctly, and a tag per direction is a safeguard that
+        // keeps them apart whatever order they are posted in.
         let mut from_back = [0 as Count; 2];
         let mut from_forward = [0 as Count; 2];
         let (forward_tag, back_tag) = (2 * axis as i32, 2 * axis as i32 + 1);

@@ -121,13 +121,14 @@ fn exchange_halos(line: &CartesianCommunicator, u: &mut [f64]) {
 #[derive(Parser)]
 struct Args {
     /// Interior points of the rod; at least one per rank. At most 2 000 000:
-    /// on a longer rod a step changes the temperature so little that the
-    /// check at the end can no longer tell the change from rounding error.
+    /// the check at the end allows half of what one step changes, which
+    /// shrinks with the square of the length; at 2 000 000 points and 500
+    /// steps it is still 10 times the rounding error, at 5 000 000 only 1.7.
     #[arg(long, default_value_t = 2_000_000,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=2_000_000))]
     points: usize,
-    /// Time steps. At most 500: rounding error grows with every step, and
-    /// the check at the end allows 1e-13.
+    /// Time steps. At most 500: rounding error grows with every step (to
+    /// about 3e-14 after 500), and must stay below the check's tolerance.
     #[arg(long, default_value_t = 100,
           value_parser = RangedU64ValueParser::<usize>::new().range(1..=500))]
     steps: usize,
@@ -198,30 +199,26 @@ fn main() {
             .fold(0.0, f64::max);
         assert_eq!(rod, reference, "parallel and serial runs differ");
         // And against the exact solution of the *discrete* scheme: a sine arch
-        // is an eigenvector of `step`, scaled by `lambda` at every step. A run
-        // that skipped steps would be off by far more than the tolerance.
+        // is an eigenvector of `step`, scaled by `lambda` at every step, so one
+        // step lowers the peak (about `decay`) by `shrink * decay`. Allowing
+        // half of that catches a run that skipped or repeated a single step.
         let dx = 1.0 / (points + 1) as f64;
-        let lambda = 1.0 - 4.0 * R * (PI * dx / 2.0).sin().powi(2);
-        let decay = lambda.powi(steps as i32);
+        let shrink = 4.0 * R * (PI * dx / 2.0).sin().powi(2);
+        let decay = (1.0 - shrink).powi(steps as i32);
+        let tolerance = 0.5 * shrink * decay;
         let max_error = (0..points)
             .map(|i| (rod[i] - decay * initial(i, points)).abs())
             .fold(0.0, f64::max);
-        let max_change = (0..points)
-            .map(|i| (rod[i] - initial(i, points)).abs())
-            .fold(0.0, f64::max);
         assert!(
-            max_error < 1e-13,
-            "off the scheme's exact solution by {max_error:e}"
-        );
-        assert!(
-            steps == 0 || max_change > 1e3 * max_error,
-            "the rod did not evolve"
+            max_error < tolerance,
+            "off the scheme's exact solution by {max_error:e} (allowed {tolerance:e})"
         );
         summary = format!(
-            "{points} points, {steps} steps on {size} ranks: time {slowest:.4} s\n\
+            "{points} points, {steps} steps on {size} rank{}: time {slowest:.4} s\n\
              max |parallel - serial| = {max_diff} (bit-identical: {})\n\
              max |parallel - exact solution of the scheme| = {max_error:.1e} \
-             (the rod changed by up to {max_change:.1e})\n",
+             (allowed {tolerance:.1e}, half of one step's change)\n",
+            if size == 1 { "" } else { "s" },
             rod == reference
         );
     } else {
