@@ -23,7 +23,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, BufReader};
 use std::ops::Range;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 const QUEUE: &str = "cookbook-primes";
@@ -134,9 +134,10 @@ async fn open_queue<T>(url: &str, queue: &str) -> RedisStorage<T> {
         .batch_size(1)
         // An idle worker looks for new tasks at every heartbeat (default: 30 s).
         .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
-        // (30 x 100 ms) before another worker declares this one dead.
-        .missed_heartbeats(30);
+        // Another worker declares this one dead, and requeues its tasks, when
+        // its last heartbeat is 100 x 100 ms old (whole seconds, so 9 to 10 s).
+        // Much less, and a busy machine can starve a live worker that long.
+        .missed_heartbeats(100);
     RedisStorage::new(connection).with_config(config)
 }
 // ANCHOR_END: open
@@ -162,7 +163,7 @@ struct Args {
     name: String,
     /// Worker processes the producer starts (0: you start them yourself).
     #[arg(long, default_value_t = 2,
-          value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=16))]
     workers: usize,
     /// Tasks the range is cut into.
     #[arg(long, default_value_t = 8,
@@ -172,6 +173,10 @@ struct Args {
     #[arg(long, default_value_t = 2_000_000,
           value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
     below: u32,
+    /// Give up when the results are not all in after this many seconds.
+    #[arg(long, default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout_s: u64,
 }
 
 // ANCHOR: main
@@ -183,15 +188,26 @@ async fn main() {
         return run_worker(storage, args.name).await;
     }
     // The workers: this program again, in its worker role.
-    let children = start_workers(args.workers, |i| {
+    let mut workers = Workers::start(args.workers, |i| {
         let name = format!("worker-{i}");
         ["--role", "worker", "--name", &name, "--redis", &args.redis]
             .map(String::from)
             .to_vec()
     });
     let (below, tasks) = (args.below, args.tasks);
-    let total = run_producer(storage, below, tasks).await;
-    stop_workers(children);
+    // Wait for the results, but not for ever: a worker that dies, or no
+    // result in time, ends the run with one line that says which.
+    let total = tokio::select! {
+        total = run_producer(storage, below, tasks) => total,
+        (i, status) = workers.first_exit() => fail(&format!(
+            "worker {i} exited before the results were in ({status}); unfinished tasks stay queued"
+        )),
+        () = tokio::time::sleep(Duration::from_secs(args.timeout_s)) => fail(&format!(
+            "no complete results after {} s (--timeout-s): are workers running?",
+            args.timeout_s
+        )),
+    };
+    workers.stop().unwrap_or_else(|e| fail(&e));
     let expected = count_primes(0..below);
     assert_eq!(
         total, expected,
@@ -201,37 +217,62 @@ async fn main() {
 }
 // ANCHOR_END: main
 
-/// Starts `count` workers, `args(i)` for worker `i`: this same program, as a
-/// reader would start workers in other terminals. Waits until each has printed
-/// `ready` (it is connected); a worker stops when its stdin closes, so none
-/// outlives the program that started it.
-fn start_workers(count: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<Child> {
-    let program = std::env::current_exe().expect("path of this program");
-    (0..count)
-        .map(|i| {
+/// The worker processes this program started: this same program, as a
+/// reader would start workers in other terminals. A worker stops when its
+/// stdin closes, so none outlives the program that started it.
+struct Workers(Vec<Child>);
+
+impl Workers {
+    /// Starts `count` workers, `args(i)` for worker `i`, and waits until each
+    /// has printed `ready` (it is connected).
+    fn start(count: usize, args: impl Fn(usize) -> Vec<String>) -> Workers {
+        let program = std::env::current_exe().expect("path of this program");
+        let start = |i| {
             let mut child = Command::new(&program)
                 .args(args(i))
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
-                .expect("start a worker process");
+                .unwrap_or_else(|e| fail(&format!("cannot start worker {i}: {e}")));
             let mut line = String::new();
             let stdout = child.stdout.as_mut().expect("piped stdout");
-            BufReader::new(stdout)
-                .read_line(&mut line)
-                .expect("read from a worker");
-            assert_eq!(line.trim(), "ready", "worker {i} did not start");
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            if line.trim() != "ready" {
+                fail(&format!("worker {i} did not start (its error is above)"));
+            }
             child
-        })
-        .collect()
-}
+        };
+        Workers((0..count).map(start).collect())
+    }
 
-/// Closes each worker's stdin, its signal to finish, and waits for it.
-fn stop_workers(workers: Vec<Child>) {
-    for mut worker in workers {
-        drop(worker.stdin.take());
-        let status = worker.wait().expect("wait for a worker");
-        assert!(status.success(), "a worker failed: {status}");
+    /// Completes when a worker has exited, with its number and status (they
+    /// should run until `stop`); never, if there are no workers.
+    async fn first_exit(&mut self) -> (usize, ExitStatus) {
+        loop {
+            for (i, child) in self.0.iter_mut().enumerate() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return (i, status);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Closes every worker's stdin, their signal to finish, and waits for
+    /// them; the first that failed is the error.
+    fn stop(mut self) -> Result<(), String> {
+        for child in &mut self.0 {
+            drop(child.stdin.take());
+        }
+        let mut failed = None;
+        for (i, mut child) in self.0.into_iter().enumerate() {
+            match child.wait() {
+                Ok(status) if status.success() => {}
+                Ok(status) => failed = failed.or(Some(format!("worker {i} failed ({status})"))),
+                Err(e) => failed = failed.or(Some(format!("worker {i}: {e}"))),
+            }
+        }
+        failed.map_or(Ok(()), Err)
     }
 }
 
@@ -275,6 +316,13 @@ fn split(below: u32, parts: usize) -> Vec<Range<u32>> {
 fn usage_error(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2)
+}
+
+/// A run that went wrong (a worker died, no results in time): one line, exit
+/// status 1.
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
 }
 
 /// Reads the options. A bad one gets clap's own `error:` line (without the

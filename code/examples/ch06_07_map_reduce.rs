@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
 const QUEUE: &str = "cookbook-word-count";
@@ -244,7 +244,7 @@ struct Args {
     role: Role,
     /// Worker processes the producer starts (0: you start them yourself).
     #[arg(long, default_value_t = 2,
-          value_parser = RangedU64ValueParser::<usize>::new().range(0..=64))]
+          value_parser = RangedU64ValueParser::<usize>::new().range(0..=16))]
     workers: usize,
     /// Map tasks: the text is cut into this many chunks.
     #[arg(long, default_value_t = 8,
@@ -257,6 +257,10 @@ struct Args {
     /// The text to count (default: a sample built in).
     #[arg(long)]
     file: Option<PathBuf>,
+    /// Give up when the results are not all in after this many seconds.
+    #[arg(long, default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    timeout_s: u64,
 }
 
 #[tokio::main]
@@ -290,13 +294,23 @@ async fn main() {
             big.len()
         ));
     }
-    let children = start_workers(workers, |_| {
+    let mut children = Workers::start(workers, |_| {
         ["--role", "worker", "--redis", &args.redis]
             .map(String::from)
             .to_vec()
     });
-    let counts = word_count(&mut storage, pieces.clone(), partitions).await;
-    stop_workers(children);
+    // As in recipe 6.1: a dead worker or a timeout ends the wait.
+    let counts = tokio::select! {
+        counts = word_count(&mut storage, pieces.clone(), partitions) => counts,
+        (i, status) = children.first_exit() => fail(&format!(
+            "worker {i} exited before the results were in ({status}); unfinished tasks stay queued"
+        )),
+        () = tokio::time::sleep(Duration::from_secs(args.timeout_s)) => fail(&format!(
+            "no complete results after {} s (--timeout-s): are workers running?",
+            args.timeout_s
+        )),
+    };
+    children.stop().unwrap_or_else(|e| fail(&e));
     let counts = counts.unwrap_or_else(|e| usage_error(&e));
     let mut serial = Counts::new();
     for word in words(&text) {
@@ -335,43 +349,69 @@ async fn open_queue<T>(url: &str, queue: &str) -> RedisStorage<T> {
         .batch_size(1)
         // An idle worker looks for new tasks at every heartbeat (default: 30 s).
         .heartbeat_interval(Duration::from_millis(100))
-        // apalis-redis counts heartbeat age in whole seconds: allow 3 s
-        // (30 x 100 ms) before another worker declares this one dead.
-        .missed_heartbeats(30);
+        // Another worker declares this one dead, and requeues its tasks, when
+        // its last heartbeat is 100 x 100 ms old (whole seconds, so 9 to 10 s).
+        // Much less, and a busy machine can starve a live worker that long.
+        .missed_heartbeats(100);
     RedisStorage::new(connection).with_config(config)
 }
 
-/// Starts `count` workers, `args(i)` for worker `i`: this same program, as a
-/// reader would start workers in other terminals. Waits until each has printed
-/// `ready` (it is connected); a worker stops when its stdin closes, so none
-/// outlives the program that started it.
-fn start_workers(count: usize, args: impl Fn(usize) -> Vec<String>) -> Vec<Child> {
-    let program = std::env::current_exe().expect("path of this program");
-    (0..count)
-        .map(|i| {
+/// The worker processes this program started: this same program, as a
+/// reader would start workers in other terminals. A worker stops when its
+/// stdin closes, so none outlives the program that started it.
+struct Workers(Vec<Child>);
+
+impl Workers {
+    /// Starts `count` workers, `args(i)` for worker `i`, and waits until each
+    /// has printed `ready` (it is connected).
+    fn start(count: usize, args: impl Fn(usize) -> Vec<String>) -> Workers {
+        let program = std::env::current_exe().expect("path of this program");
+        let start = |i| {
             let mut child = Command::new(&program)
                 .args(args(i))
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
-                .expect("start a worker process");
+                .unwrap_or_else(|e| fail(&format!("cannot start worker {i}: {e}")));
             let mut line = String::new();
             let stdout = child.stdout.as_mut().expect("piped stdout");
-            BufReader::new(stdout)
-                .read_line(&mut line)
-                .expect("read from a worker");
-            assert_eq!(line.trim(), "ready", "worker {i} did not start");
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            if line.trim() != "ready" {
+                fail(&format!("worker {i} did not start (its error is above)"));
+            }
             child
-        })
-        .collect()
-}
+        };
+        Workers((0..count).map(start).collect())
+    }
 
-/// Closes each worker's stdin, its signal to finish, and waits for it.
-fn stop_workers(workers: Vec<Child>) {
-    for mut worker in workers {
-        drop(worker.stdin.take());
-        let status = worker.wait().expect("wait for a worker");
-        assert!(status.success(), "a worker failed: {status}");
+    /// Completes when a worker has exited, with its number and status (they
+    /// should run until `stop`); never, if there are no workers.
+    async fn first_exit(&mut self) -> (usize, ExitStatus) {
+        loop {
+            for (i, child) in self.0.iter_mut().enumerate() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return (i, status);
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Closes every worker's stdin, their signal to finish, and waits for
+    /// them; the first that failed is the error.
+    fn stop(mut self) -> Result<(), String> {
+        for child in &mut self.0 {
+            drop(child.stdin.take());
+        }
+        let mut failed = None;
+        for (i, mut child) in self.0.into_iter().enumerate() {
+            match child.wait() {
+                Ok(status) if status.success() => {}
+                Ok(status) => failed = failed.or(Some(format!("worker {i} failed ({status})"))),
+                Err(e) => failed = failed.or(Some(format!("worker {i}: {e}"))),
+            }
+        }
+        failed.map_or(Ok(()), Err)
     }
 }
 
@@ -385,6 +425,13 @@ async fn stdin_closed() -> std::io::Result<()> {
 fn usage_error(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(2)
+}
+
+/// A run that went wrong (a worker died, no results in time): one line, exit
+/// status 1.
+fn fail(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(1)
 }
 
 /// Reads the options. A bad one gets clap's own `error:` line (without the

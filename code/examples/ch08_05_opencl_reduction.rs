@@ -167,7 +167,12 @@ fn main() -> ocl::Result<()> {
     let (naive_time, launches) = *naive_times.iter().min().expect("runs > 0");
     let tree_time = *tree_times.iter().min().expect("runs > 0");
     println!(
-        "naive, global memory: {launches} launches                {:>10}  exact",
+        "naive, global memory: {:<27}{:>10}  exact",
+        if launches == 1 {
+            "1 launch".to_owned()
+        } else {
+            format!("{launches} launches")
+        },
         ms(naive_time)
     );
     println!(
@@ -255,7 +260,10 @@ fn ms(duration: Duration) -> String {
 
 /// How many times faster `new` is than `old`: `3.42x`.
 fn speedup(old: Duration, new: Duration) -> String {
-    format!("{:.2}x", old.as_secs_f64() / new.as_secs_f64())
+    let ratio = old.as_secs_f64() / new.as_secs_f64();
+    // Two significant digits, however small: 0.0042x, not 0.00x.
+    let decimals = (1.0 - ratio.log10().floor()).clamp(2.0, 9.0) as usize;
+    format!("{ratio:.decimals$}x")
 }
 
 /// What the listing says when the loader finds no OpenCL driver.

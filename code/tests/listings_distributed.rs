@@ -43,12 +43,21 @@ struct Background {
 }
 
 impl Background {
-    fn start(mut command: Command) -> Background {
+    fn start(command: Command) -> Background {
+        Background::start_keeping(command, Stdio::null())
+    }
+
+    /// Like `start`, with stderr kept for `wait_with_stderr`.
+    fn start_with_stderr(command: Command) -> Background {
+        Background::start_keeping(command, Stdio::piped())
+    }
+
+    fn start_keeping(mut command: Command, stderr: Stdio) -> Background {
         let mut child = command
             .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}"));
         let mut pipe = child.stdout.take().expect("piped");
@@ -73,6 +82,52 @@ impl Background {
             .expect("once")
             .join()
             .expect("stdout reader")
+    }
+}
+
+impl Background {
+    /// Waits until the process has started `count` processes of its own (its
+    /// workers, started one after another) and returns their ids, from /proc.
+    fn wait_for_children(&self, count: usize) -> Vec<libc::pid_t> {
+        let pid = self.child.id();
+        let path = format!("/proc/{pid}/task/{pid}/children");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let children: Vec<libc::pid_t> = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e}"))
+                .split_whitespace()
+                .map(|pid| pid.parse().expect("a process id"))
+                .collect();
+            if children.len() >= count {
+                return children;
+            }
+            assert!(std::time::Instant::now() < deadline, "no {count} workers");
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits up to `limit` for the process to exit by itself; its status and
+    /// what it wrote to stderr.
+    fn wait_with_stderr(mut self, limit: Duration) -> (std::process::ExitStatus, String) {
+        let deadline = std::time::Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still running after {limit:?}: it did not notice"
+            );
+            thread::sleep(Duration::from_millis(50));
+        };
+        let mut stderr = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .expect("piped")
+            .read_to_string(&mut stderr);
+        (status, stderr)
     }
 }
 
@@ -111,6 +166,71 @@ fn ch06_01_two_workers_share_the_queue() {
         run.stdout
     );
     support::check_against_captured("ch06_01_task_queue", &run.stdout, EXACT);
+}
+
+/// A worker that dies while the producer waits ends the run at once, with one
+/// line that names it and exit status 1, not a producer waiting for ever.
+#[test]
+fn ch06_01_and_07_stop_when_a_worker_dies() {
+    let redis = RedisServer::start();
+    for (name, args) in [
+        // Work enough to be still running when a worker is killed.
+        (
+            "ch06_01_task_queue",
+            &["--below", "10000000", "--tasks", "2000"][..],
+        ),
+        ("ch06_07_map_reduce", &["--chunks", "2000"][..]),
+    ] {
+        let mut producer = Command::new(support::example_binary(name));
+        producer.args(["--redis", &redis.url()]).args(args);
+        let producer = Background::start_with_stderr(producer);
+        // Worker 1 starts once worker 0 is ready: kill worker 0 then.
+        let workers = producer.wait_for_children(2);
+        // SAFETY: kill(2) on a process this test's producer started.
+        unsafe { libc::kill(workers[0], libc::SIGKILL) };
+        let (status, stderr) = producer.wait_with_stderr(Duration::from_secs(20));
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "{name}: exit status; stderr:\n{stderr}"
+        );
+        assert!(
+            stderr.lines().count() == 1
+                && stderr
+                    .starts_with("error: worker 0 exited before the results were in (signal: 9"),
+            "{name}: stderr:\n{stderr}"
+        );
+    }
+}
+
+/// With no workers (`--workers 0`) and none started by hand, the producer
+/// gives up after `--timeout-s` with one line, exit status 1.
+#[test]
+fn ch06_01_and_07_give_up_when_no_worker_comes() {
+    let redis = RedisServer::start();
+    for name in ["ch06_01_task_queue", "ch06_07_map_reduce"] {
+        let args = [
+            "--redis",
+            &redis.url(),
+            "--workers",
+            "0",
+            "--timeout-s",
+            "1",
+        ];
+        let run = run_expecting_failure(name, &args);
+        assert_eq!(run.code(), Some(1), "{name}: exit status\n{}", run.stderr);
+        assert_eq!(
+            run.stderr.trim(),
+            "error: no complete results after 1 s (--timeout-s): are workers running?",
+            "{name}"
+        );
+    }
+}
+
+fn run_expecting_failure(name: &str, args: &[&str]) -> Run {
+    let mut command = Command::new(support::example_binary(name));
+    command.args(args);
+    support::run_with_timeout(command, support::TIMEOUT)
 }
 
 #[test]

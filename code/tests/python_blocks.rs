@@ -2,7 +2,9 @@
 //! like the Rust. Every ```` ```python ```` block is compiled by Python. Then:
 //!
 //! - a plain `python` block is a whole program that needs only the standard
-//!   library: it runs under the timeout and must exit 0;
+//!   library and the packages scripts/requirements.txt installs into
+//!   target/venv (Celery, mpi4py, NumPy): it runs under the timeout and must
+//!   exit 0;
 //! - a `python,mpi` block is an MPI program (mpi4py, NumPy): it runs under
 //!   `mpiexec -n 4` and must exit 0;
 //! - a `python,needs-<package>` block needs a package the set-up does not

@@ -1,5 +1,5 @@
 """Recipe 6.2, the Python side: a Celery producer whose tasks a Rust worker
-runs. Sends the same four tasks as the Rust producer, by name, and waits for
+runs. Sends the same five tasks as the Rust producer, by name, and waits for
 each result with AsyncResult.get().
 
 Run (in this folder): python ch06_02_python_producer.py

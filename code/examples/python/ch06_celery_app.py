@@ -1,5 +1,6 @@
 """Recipe 6.2, the Python side: a Celery app with the same three tasks as the
-Rust worker in code/examples/ch06_02_celery_interop.rs, under the same names.
+Rust worker in code/examples/ch06_02_celery_interop/main.rs, under the same
+names.
 
 Worker:   celery -A ch06_celery_app worker --pool solo --loglevel warning
           (run in this folder; CELERY_BROKER_URL picks the Redis server,
